@@ -1,0 +1,67 @@
+"""The automaton keys a phrase is matched by.
+
+Obfuscations that would change a text's length on every line (OCR `rn` for `m`, `h8` for
+`hate`, letters spelled out with spaces, apostrophes dropped, OCR `I`/`1` for `l`) are cheaper
+to expand once on the phrase side than to undo on every text. Each key knows how far its
+boundary padding reaches and which of its positions must hold an OCR look-alike in the
+original text, so `fall` never matches the word `fail`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+from classifier.normalise import phrase_view
+from classifier.phrases import MatchMode, Phrase
+
+#: Original characters that OCR or leetspeak produce for a lowercase `l`.
+L_LOOKALIKES = frozenset("I1|")
+MAX_L_SWAPS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One automaton key for one phrase."""
+
+    text: str                    # the key, boundary spaces included
+    phrase_index: int
+    lead: int                    # 1 when the key starts with a boundary space
+    trail: int                   # 1 when it ends with one
+    lookalikes: tuple[int, ...]  # positions (from the phrase start) that must be I, 1 or |
+
+
+def _pad(view: str, mode: MatchMode) -> tuple[str, int, int]:
+    if mode is MatchMode.WORD:
+        return f" {view} ", 1, 1
+    if mode is MatchMode.PREFIX:
+        return f" {view}", 1, 0
+    return view, 0, 0
+
+
+def base_views(phrase: Phrase) -> set[str]:
+    """The phrase as written, and without apostrophes (`dont` as well as `don't`)."""
+    views = {phrase_view(phrase.phrase)}
+    if "'" in phrase.phrase:
+        views.add(phrase_view(phrase.phrase.replace("'", "")))
+    return {v for v in views if v}
+
+
+def keys_for(phrase: Phrase, index: int) -> list[Key]:
+    forms: dict[str, tuple[int, ...]] = {}
+    for view in base_views(phrase):
+        for form in {view, view.replace("m", "rn"), view.replace("ate", "8")}:
+            forms.setdefault(form, ())
+            l_positions = [i for i, c in enumerate(form) if c == "l"]
+            if len(l_positions) <= MAX_L_SWAPS:
+                for size in range(1, len(l_positions) + 1):
+                    for chosen in combinations(l_positions, size):
+                        swapped = "".join("i" if i in chosen else c for i, c in enumerate(form))
+                        forms.setdefault(swapped, chosen)
+        letters = view.replace(" ", "")
+        if 3 <= len(letters) <= 40:
+            forms.setdefault(" ".join(letters), ())
+    keys = []
+    for form, lookalikes in forms.items():
+        text, lead, trail = _pad(form, phrase.match)
+        keys.append(Key(text, index, lead, trail, lookalikes))
+    return keys
