@@ -10,9 +10,31 @@ import re
 
 MIN_WORDS = 20
 MAX_SIDE_CHARS = 400
-_LOOKAROUND = 2000
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)|\n\s*\n|\n(?=[A-Z•\-*])")
 _WORD = re.compile(r"\S+")
+
+
+def _nth_word_start_from_end(text: str, n: int) -> int:
+    """Where the n-th word from the end starts (0 when there are fewer): C-level string
+    searches, because this runs for every hit."""
+    words = text.split()
+    if len(words) < n:
+        return 0
+    pos = len(text)
+    for word in reversed(words[-n:]):
+        pos = text.rfind(word, 0, pos)
+    return pos
+
+
+def _nth_word_end(text: str, n: int) -> int:
+    """Where the n-th word ends (the text's length when there are fewer)."""
+    words = text.split(None, n)
+    if len(words) < n:
+        return len(text)
+    pos = 0
+    for word in words[:n]:
+        pos = text.find(word, pos) + len(word)
+    return pos
 
 
 def context_window(text: str, start: int, end: int, *, min_words: int = MIN_WORDS,
@@ -20,26 +42,27 @@ def context_window(text: str, start: int, end: int, *, min_words: int = MIN_WORD
     """Return (context, start, end) with the hit's offsets inside the context."""
     if not 0 <= start < end <= len(text):
         raise ValueError(f"hit [{start}, {end}) lies outside a text of {len(text)} characters")
-    lo = max(0, start - _LOOKAROUND)
-    hi = min(len(text), end + _LOOKAROUND)
+    # Nothing beyond the cap can enter the window, so nothing beyond it is read.
+    lo = max(0, start - max_side_chars)
+    hi = min(len(text), end + max_side_chars)
     left, right = text[lo:start], text[end:hi]
 
-    ends_before = [m.end() for m in _SENTENCE_END.finditer(left)]
-    sentence_start = lo + (ends_before[-1] if ends_before else 0)
-    words_before = [m.start() for m in _WORD.finditer(left)]
-    widened_start = lo + words_before[-min_words] if len(words_before) >= min_words else lo
-    ctx_start = max(min(sentence_start, widened_start), start - max_side_chars)
+    last_end = None
+    for last_end in _SENTENCE_END.finditer(left):
+        pass
+    sentence_start = lo + (last_end.end() if last_end else 0)
+    widened_start = lo + _nth_word_start_from_end(left, min_words)
+    ctx_start = min(sentence_start, widened_start)
 
     first_end = _SENTENCE_END.search(right)
     sentence_end = end + (first_end.end() if first_end else len(right))
-    words_after = [m.end() for m in _WORD.finditer(right)]
-    widened_end = end + words_after[min_words - 1] if len(words_after) >= min_words else hi
-    ctx_end = min(max(sentence_end, widened_end), end + max_side_chars)
+    widened_end = end + _nth_word_end(right, min_words)
+    ctx_end = max(sentence_end, widened_end)
 
     # Never cut a word in half at either edge.
-    while ctx_start > lo and ctx_start < start and not text[ctx_start - 1].isspace():
+    while 0 < ctx_start < start and not text[ctx_start - 1].isspace():
         ctx_start += 1
-    while ctx_end < hi and ctx_end > end and not text[ctx_end].isspace():
+    while end < ctx_end < len(text) and not text[ctx_end].isspace():
         ctx_end -= 1
     while ctx_start < start and text[ctx_start].isspace():
         ctx_start += 1

@@ -7,19 +7,26 @@ rare texts that stretch letters (`diieee`).
 """
 from __future__ import annotations
 
+import re
 import threading
+from bisect import bisect_right
 from collections import defaultdict
-from typing import ClassVar
+from itertools import accumulate
+from typing import ClassVar, Sequence
 
 import ahocorasick
 
 from classifier.normalise import (ASCII_TABLE, RUN_MARKERS, Normalised, collapse_runs,
-                                  fix_bangs, fold, run_lengths)
+                                  Squeezed, TextMap, fix_bangs, fold, run_lengths)
 from classifier.phrases import PhraseLibrary
 from classifier.records import PhraseMatch
 from classifier.variants import L_LOOKALIKES, Key, _pad, base_views, keys_for
 
 _RUN_MARKER = ("run",)
+#: Joins a batch's texts: no key holds it, so no match crosses from one text to the next.
+SEPARATOR = "\x01"
+BATCH_GAP = f" {SEPARATOR} "
+_SEPARATOR_RE = re.compile(SEPARATOR)
 
 
 class Matcher:
@@ -66,46 +73,80 @@ class Matcher:
 
     def find(self, text: str) -> list[PhraseMatch]:
         """Every phrase in `text`, overlaps resolved, offsets into `text`, ordered by start."""
-        if text.isascii():  # the common case, kept free of Python-level work per character
-            view = text.encode("ascii").translate(ASCII_TABLE).decode("ascii")
+        return self.find_many([text])[0]
+
+    def find_many(self, texts: Sequence[str]) -> list[list[PhraseMatch]]:
+        """`find` for a batch. The texts are normalised and matched as one string (kept apart
+        by a separator no key contains), so that per-text Python work is paid only by the
+        few texts that hold a hit."""
+        views: list[str] = [""] * len(texts)
+        bases: list[Normalised | None] = [None] * len(texts)
+        plain = [i for i, t in enumerate(texts) if t.isascii() and SEPARATOR not in t]
+        if plain:
+            joined = SEPARATOR.join([texts[i] for i in plain])
+            view = joined.encode("ascii").translate(ASCII_TABLE).decode("ascii")
             if "!" in view:
                 view = fix_bangs(view)
-            norm = None
-        else:
-            norm = fold(text)
-            view = norm.text
-        found: list[PhraseMatch] = []
-        stretched = False
-        for end, keys in self._main.iter(f" {view} "):
+            for i, v in zip(plain, view.split(SEPARATOR)):
+                views[i] = v
+        if len(plain) < len(texts):
+            for i, text in enumerate(texts):
+                if not (text.isascii() and SEPARATOR not in text):
+                    base = fold(text.replace(SEPARATOR, " "))
+                    views[i], bases[i] = base.text, base
+        # One squeeze for the whole batch: doubled separators would break a phrase.
+        batch = " " + " ".join(BATCH_GAP.join(views).split()) + " "
+        separators = [m.start() for m in _SEPARATOR_RE.finditer(batch)]
+        offsets = [1] + [p + 2 for p in separators]
+        ends = [p - 1 for p in separators] + [len(batch) - 1]
+
+        found: list[list[PhraseMatch]] = [[] for _ in texts]
+        maps: dict[int, TextMap] = {}
+        stretched: set[int] = set()
+        for end, keys in self._main.iter(batch):
+            first = end - len(keys[0].text) + 1 + keys[0].lead if keys is not _RUN_MARKER else end
+            k = bisect_right(offsets, first) - 1
             if keys is _RUN_MARKER:
-                stretched = True
+                stretched.add(k)
                 continue
+            norm = maps.get(k)
             if norm is None:
-                norm = Normalised(view)
+                norm = maps[k] = self._mapped(views[k], batch[offsets[k]:ends[k]], bases[k])
+            local_end = end - offsets[k]
             for key in keys:
-                start = end - len(key.text) + key.lead  # view index (padding removed)
-                stop = end - key.trail                 # view index, exclusive
-                if key.lookalikes and not self._lookalikes_hold(text, norm, start, key):
+                start = local_end - len(key.text) + 1 + key.lead
+                stop = local_end + 1 - key.trail
+                if key.lookalikes and not self._lookalikes_hold(texts[k], norm, start, key):
                     continue
                 if key.lead and not key.trail:  # a stem: report the whole word it starts
-                    while stop < len(view) and view[stop] != " ":
+                    words = norm.text
+                    while stop < len(words) and words[stop] != " ":
                         stop += 1
-                found.append(self._match(key.phrase_index, norm, start, stop))
-        if stretched:
-            found.extend(self._find_stretched(norm if norm is not None else Normalised(view)))
-        return resolve_overlaps(found) if found else found
+                found[k].append(self._match(key.phrase_index, norm, start, stop))
+        for k in stretched:
+            norm = maps.get(k) or self._mapped(views[k], batch[offsets[k]:ends[k]], bases[k])
+            found[k].extend(self._find_stretched(norm))
+        return [resolve_overlaps(f) if len(f) > 1 else f for f in found]
 
-    def _match(self, index: int, norm: Normalised, start: int, stop: int) -> PhraseMatch:
+    @staticmethod
+    def _mapped(view: str, squeezed: str, base: Normalised | None) -> TextMap:
+        """The squeezed view with its map to the original text (only built for a hit)."""
+        base = base if base is not None else Normalised(view)
+        if len(squeezed) == len(view):
+            return base
+        return Squeezed(view, squeezed, base)
+
+    def _match(self, index: int, norm: TextMap, start: int, stop: int) -> PhraseMatch:
         phrase = self._phrases[index]
         o_start, o_end = norm.span(start, stop)
         return PhraseMatch(phrase.phrase, phrase.category, phrase.severity, o_start, o_end)
 
     @staticmethod
-    def _lookalikes_hold(text: str, norm: Normalised, start: int, key: Key) -> bool:
+    def _lookalikes_hold(text: str, norm: TextMap, start: int, key: Key) -> bool:
         return all(text[norm.span(start + p, start + p + 1)[0]] in L_LOOKALIKES
                    for p in key.lookalikes)
 
-    def _find_stretched(self, norm: Normalised) -> list[PhraseMatch]:
+    def _find_stretched(self, norm: TextMap) -> list[PhraseMatch]:
         collapsed, runs = collapse_runs(norm)
         padded = f" {collapsed.text} "
         found = []
@@ -119,18 +160,22 @@ class Matcher:
 
 
 def resolve_overlaps(matches: list[PhraseMatch]) -> list[PhraseMatch]:
-    """Within a category the leftmost-longest match wins; across categories both are kept,
-    because the same words can be a concern of two kinds and the model judges each."""
+    """Within a category the leftmost-longest match wins, unless a match it overlaps is more
+    severe (a short mild phrase must not hide a serious one that starts a word later); across
+    categories both are kept, because the same words can be a concern of two kinds and the
+    model judges each."""
     by_category: dict[str, list[PhraseMatch]] = defaultdict(list)
     for m in matches:
         by_category[m.category].append(m)
     kept: list[PhraseMatch] = []
     for group in by_category.values():
         group.sort(key=lambda m: (m.start, -(m.end - m.start), -m.severity))
-        last_end = -1
+        chosen: list[PhraseMatch] = []
         for m in group:
-            if m.start >= last_end:
-                kept.append(m)
-                last_end = m.end
+            if not chosen or m.start >= chosen[-1].end:
+                chosen.append(m)
+            elif m.severity > chosen[-1].severity and m.end > chosen[-1].end:
+                chosen.append(m)
+        kept.extend(chosen)
     kept.sort(key=lambda m: (m.start, m.end, m.category))
     return kept

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass
 
 # ---------------------------------------------------------------------------------------------
@@ -31,6 +33,7 @@ for _b in range(256):
 for _k, _v in LEET.items():
     _ASCII[ord(_k)] = ord(_v)
 _ASCII[ord("!")] = ord("!")
+_ASCII[1] = 1  # the matcher's batch separator passes through untouched
 ASCII_TABLE = bytes(_ASCII)
 
 # Letters from other scripts that look like Latin ones and are used to dodge filters.
@@ -79,15 +82,17 @@ class _FoldTable(dict):
 
 FOLD_TABLE = _FoldTable()
 
-_BANG_IN_WORD = re.compile(r"(?<=[a-z])!+(?=[a-z])")
+# Starts with the literal `!` so that the regex engine can skip ahead to each one.
+_BANG_BEFORE_LETTER = re.compile(r"!+(?=[a-z])")
 
 
 def fix_bangs(view: str) -> str:
     """`k!ll` is `kill`, but `help me!` ends a sentence."""
-    if "!" not in view:
-        return view
-    view = _BANG_IN_WORD.sub(lambda m: "i" * len(m.group()), view)
-    return view.replace("!", " ")
+    def in_word(m: re.Match[str]) -> str:
+        inside = m.start() > 0 and view[m.start() - 1].isalpha()
+        return ("i" if inside else " ") * (m.end() - m.start())
+
+    return _BANG_BEFORE_LETTER.sub(in_word, view).replace("!", " ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +134,54 @@ def phrase_view(phrase: str) -> str:
     return " ".join(fold(phrase).text.split())
 
 
+_WORD = re.compile(r"\S+")
+
+
+def squeeze(view: str) -> str:
+    """Separators squeezed to single spaces (`18+ chat`, OCR's double spaces) at C speed;
+    `Squeezed` maps it back, built only for texts that turn out to hold a hit."""
+    return " ".join(view.split())
+
+
+_GAP = re.compile(r"  +")
+
+
+class Squeezed:
+    """A view with its separators squeezed (`" ".join(view.split())`), mapped back through
+    `base`. Only the gaps that were squeezed are recorded, and an index is mapped by
+    bisection, so that building it costs per gap, not per character."""
+
+    __slots__ = ("text", "_breaks", "_shifts", "_base")
+
+    def __init__(self, view: str, squeezed: str, base: Normalised) -> None:
+        self.text = squeezed
+        self._base = base
+        shift = len(view) - len(view.lstrip(" "))
+        self._breaks = [0]
+        self._shifts = [shift]
+        for gap in _GAP.finditer(view, shift, len(view.rstrip(" "))):
+            single_space = gap.start() - shift  # where the gap stands in the squeezed text
+            shift += gap.end() - gap.start() - 1
+            self._breaks.append(single_space + 1)
+            self._shifts.append(shift)
+
+    def _to_view(self, index: int) -> int:
+        return index + self._shifts[bisect_right(self._breaks, index) - 1]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        return self._base.span(self._to_view(start), self._to_view(end - 1) + 1)
+
+
+#: Anything that maps a view back to the original text.
+TextMap = Normalised | Squeezed
+
 _RUN = re.compile(r"([a-z])\1+")
 #: Three of a letter in a row: rare in writing, common in `nooooo` and `diieee`. Texts that
 #: contain one are also matched with runs collapsed.
 RUN_MARKERS = tuple(c * 3 for c in "abcdefghijklmnopqrstuvwxyz")
 
 
-def collapse_runs(norm: Normalised) -> tuple[Normalised, list[int]]:
+def collapse_runs(norm: TextMap) -> tuple[Normalised, list[int]]:
     """Each run of one letter becomes one letter. Returns the collapsed view (mapped to the
     original text) and the run length behind each collapsed character."""
     pieces: list[str] = []

@@ -80,9 +80,9 @@ class Scanner:
     def scan_many(self, texts: Sequence[str]) -> list[ScanResult]:
         found: list[list[tuple[PhraseMatch, str, int, int]]] = []
         inputs: list[ContextInput] = []
-        for text in texts:
+        for text, hits in zip(texts, self.matcher.find_many(texts)):
             per_text = []
-            for hit in self.matcher.find(text):
+            for hit in hits:
                 ctx, start, end = context_window(text, hit.start, hit.end)
                 per_text.append((hit, ctx, start, end))
                 inputs.append(ContextInput(ctx, start, end, hit.category))

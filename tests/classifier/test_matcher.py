@@ -87,3 +87,24 @@ def test_agrees_with_flashtext_on_plain_lowercase_text():
 def test_match_modes(mode, text, hits):
     library = PhraseLibrary.build([Phrase("plug", "substance_misuse", 2, mode)], f"m.{mode}")
     assert bool(Matcher.for_library(library).find(text)) is hits
+
+
+def test_mild_phrase_does_not_hide_a_more_severe_overlapping_one():
+    """Regression: 'ur dead' (3) hid 'dead after school' (4) in 'ur dead after school'."""
+    library = PhraseLibrary.build([Phrase("ur dead", "violence", 3),
+                                   Phrase("dead after school", "violence", 4)], "overlap.1")
+    found = [h.phrase for h in Matcher.for_library(library).find("ur dead after school")]
+    assert found == ["ur dead", "dead after school"]
+
+
+def test_a_batch_finds_what_each_text_finds_alone(small_library):
+    """Batched matching joins texts; no hit may cross from one text into the next."""
+    texts = ["i want to kill", "myself tonight", "ѕuicide", "", "knife!", "  stab  ",
+             "diieee want to diieee", "kill\x01myself", "loser", "i h8 you", "kms" * 3]
+    matcher = Matcher.for_library(small_library)
+    alone = [[(h.phrase, h.start, h.end) for h in Matcher.find_many(matcher, [t])[0]]
+             for t in texts]
+    batched = [[(h.phrase, h.start, h.end) for h in hits] for hits in matcher.find_many(texts)]
+    assert batched == alone
+    assert ("kill myself", 0, 14) not in batched[0] + batched[1]
+    assert batched[4] == [("knife", 0, 5)] and batched[5] == [("stab", 2, 6)]

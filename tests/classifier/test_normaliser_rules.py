@@ -29,6 +29,8 @@ OBFUSCATIONS = [
     ("apostrophe dropped", "i dont want to live", "don't want to live", "dont want to live"),
     ("curly apostrophe", "i don’t want to live", "don't want to live", "don’t want to live"),
     ("line break inside a phrase", "i want to\ndie", "want to die", "want to\ndie"),
+    ("repeated separators", "i want  to -- die", "want to die", "want  to -- die"),
+    ("leading and doubled spaces", "   kill   myself", "kill myself", "kill   myself"),
     ("embedded in a hashtag", "#pornhubpremium", "pornhub", "pornhub"),
 ]
 
