@@ -128,7 +128,7 @@ class HitRecord:
         if any(b.w <= 0 or b.h <= 0 or b.x < 0 or b.y < 0 for b in parsed_boxes):
             raise HitValidationError("boxes must have non-negative origin and positive size")
         return cls(key=data["key"], device_id=data["device_id"], user=data["user"],
-                   observed_at=observed.isoformat().replace("+00:00", "Z"), source=source,
+                   observed_at=observed.isoformat(timespec="milliseconds").replace("+00:00", "Z"), source=source,
                    phrase=data["phrase"], category=data["category"], severity=severity,
                    start=start, end=end, context=data["context"],
                    window_title=data.get("window_title", ""),
