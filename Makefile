@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps services bench clean
+.PHONY: run test setup system-deps services labelstudio bench clean
 
 setup: $(STAMP)
 
@@ -24,11 +24,15 @@ system-deps:
 services:
 	bash scripts/start-services.sh
 
+# Label Studio lives in its own venv (it pins its own Django); the learning-loop tests start it.
+labelstudio:
+	bash scripts/labelstudio.sh install
+
 run: setup
 	bash scripts/run-demo.sh
 
-test: setup system-deps services
-	$(PY) -m pytest -q
+test: setup system-deps services labelstudio
+	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup
 	$(PY) bench/prefilter.py --quick

@@ -1,4 +1,5 @@
-"""The scheduled work of a running server: retry alerts, escalate, purge what has expired.
+"""The scheduled work of a running server: retry alerts, escalate, purge what has expired,
+and pick up a newly published context model.
 
 One asyncio task per process runs each job in a worker thread on its own cadence. Every job is
 safe to run twice (alerts are at-least-once, purges idempotent), so several server processes
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api.alerts import deliver_due_alerts, escalate_waiting
 from api.db import utcnow
 from api.retention import purge_expired, sweep_orphan_blobs
+from api.scoring import reload_newest_model
 from api.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ def _jobs(services: Services) -> list[tuple[str, float, Callable[[], object]]]:
         with s.session_factory() as session:
             return sweep_orphan_blobs(session, s.blobs, utcnow())
 
-    return [
+    jobs = [
         ("alerts", s.settings.jobs_interval_s,
          lambda: deliver_due_alerts(s.session_factory, s.mailer, url)),
         ("escalation", s.settings.jobs_interval_s,
@@ -40,6 +42,11 @@ def _jobs(services: Services) -> list[tuple[str, float, Callable[[], object]]]:
         ("retention", RETENTION_EVERY_S, lambda: purge_expired(s.session_factory, s.blobs)),
         ("orphan screenshots", ORPHAN_SWEEP_EVERY_S, sweep),
     ]
+    # A server pinned to a model folder, or to keywords only, keeps what it was given.
+    if s.settings.model_dir is None and not s.settings.keywords_only:
+        jobs.append(("model reload", s.settings.jobs_interval_s,
+                     lambda: reload_newest_model(s.judge, threads=s.settings.judge_threads)))
+    return jobs
 
 
 async def run_forever(services: Services) -> None:

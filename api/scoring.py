@@ -30,6 +30,29 @@ def load_server_judge(*, keywords_only: bool, model_dir, threads: int | None) ->
     return load_judge(model_dir, keywords_only=keywords_only, threads=threads)
 
 
+def reload_newest_model(batching: "BatchingJudge", *, threads: int | None) -> str | None:
+    """Swap in a newly published context model without a restart; returns its version.
+
+    Runs in a worker thread from the scheduled jobs, so loading (seconds) never blocks
+    requests; the batcher reads its judge once per batch, so the swap lands between batches.
+    A broken new version is logged and the model in service stays.
+    """
+    from classifier.onnx_model import ModelArtefactError, newest_model_dir
+
+    directory = newest_model_dir()
+    if directory is None or directory.name == batching.version:
+        return None
+    try:
+        fresh = load_judge(directory, threads=threads)
+    except (ModelArtefactError, OSError, ValueError) as exc:
+        log.error("new context model %s not loaded, keeping %s: %s",
+                  directory.name, batching.version, exc)
+        return None
+    previous, batching.judge = batching.version, fresh
+    log.info("context model reloaded: %s -> %s", previous, fresh.version)
+    return fresh.version
+
+
 @dataclass
 class _Pending:
     item: ContextInput

@@ -26,7 +26,7 @@ install() {
   echo "installing Label Studio into $VENV (about 1 GB, a few minutes)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q label-studio
+  "$VENV/bin/pip" install -q "label-studio==${LABEL_STUDIO_VERSION:-1.23.2}"
   "$BIN" version 2>/dev/null | grep -i "label-studio" | head -n 1 || true
 }
 

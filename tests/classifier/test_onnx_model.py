@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from classifier.judge import ContextInput, KeywordJudge, load_judge
-from classifier.model_input import HIT_END, HIT_START, ModelInputError, mark_hit
+from classifier.model_input import HIT_END, HIT_START, ModelInputError, mark_hit, unleet
 from classifier.onnx_model import (
     CHECKSUMS_FILE,
     ModelArtefactError,
@@ -61,6 +61,25 @@ def test_the_hit_is_wrapped_in_markers(text, start, end, shown):
     assert mark_hit(text, start, end) == shown
 
 
+@pytest.mark.parametrize("written, read", [
+    ("k1ll mys3lf tbh", "kill myself tbh"),
+    ("i wanna k!ll my$elf", "i wanna kill myself"),
+    ("n0b0dy w0uld m1ss me", "nobody would miss me"),
+    ("3veryone h4tes me", "everyone hates me"),
+    # numbers, names and tags stay as written
+    ("he's 24 and says he's in year 10", "he's 24 and says he's in year 10"),
+    ("bet365 free bet, r34, covid19, 10am", "bet365 free bet, r34, covid19, 10am"),
+    ("@d4nny #h4te help! now", "@d4nny #hate help! now"),
+])
+def test_leetspeak_is_read_as_words_one_character_for_one(written, read):
+    assert unleet(written) == read
+    assert len(unleet(written)) == len(written)
+
+
+def test_the_hit_itself_is_shown_without_leetspeak():
+    assert mark_hit("ok k1ll mys3lf", 3, 14) == f"ok  {HIT_START} kill myself {HIT_END} "
+
+
 @pytest.mark.parametrize("start, end", [(5, 5), (-1, 3), (3, 99)])
 def test_offsets_outside_the_context_are_refused(start, end):
     with pytest.raises(ModelInputError, match="do not lie inside"):
@@ -98,10 +117,8 @@ def test_each_verdict_carries_scores_for_every_label_and_the_version(tiny_folder
         assert set(v.scores) == set(MODEL_LABELS)
         assert sum(v.scores.values()) == pytest.approx(1.0, abs=1e-5)
         assert v.model_version == "2026.01.01"
-        likeliest = max((p, label) for label, p in v.scores.items() if label != "none")[1]
         assert v.score == pytest.approx(1 - v.scores["none"], abs=1e-6)
-        assert v.alert == (v.score >= model.thresholds[likeliest])
-        assert v.category == (likeliest if v.alert else None)
+        assert v.category is None or v.score >= model.thresholds[v.category]
 
 
 @pytest.mark.parametrize("threshold, alerts", [(0.0, True), (1.0, False)])
@@ -172,6 +189,8 @@ def rewrite(folder: Path, name: str, data) -> None:
     ("thresholds.json", {"thresholds": {**{c: 0.5 for c in MODEL_LABELS[:-1]},
                                         "gamling": 0.5}}, "unknown: \\['gamling'\\]"),
     ("thresholds.json", {"thresholds": {c: 1.5 for c in MODEL_LABELS[:-1]}}, "in \\[0, 1\\]"),
+    ("thresholds.json", {"thresholds": {c: 0.5 for c in MODEL_LABELS[:-1]},
+                         "category_override": 0.5}, "category_override must be"),
 ])
 def test_labels_and_thresholds_must_match_the_taxonomy(folder_copy, name, data, message):
     rewrite(folder_copy, name, data)
