@@ -5,7 +5,7 @@ default, a school laptop's share): contexts per second for each runtime side by 
 latency at batch 1, and the ratio int8-ONNX / torch-eager. The fp32 weights are the training
 checkpoint kept in `var/training/<version>/torch`; on a fresh clone (no checkpoint) the torch
 model is the same architecture with random weights, which times the same and is said so.
-The fp32 ONNX is the fused export of that torch model (the training run's, when present).
+The fp32 ONNX is the export of that torch model (the training run's, when present).
 The last line printed is a JSON summary with "int8_vs_torch" (sequence 64, batch 8).
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from classifier.model_input import HitEncoder
 from classifier.onnx_model import MODEL_FILE, TOKENIZER_FILE, newest_model_dir, read_labels
 from training import export
 from training.model import base_model_dir, label_maps
-from training.publish import WORK_ROOT
+from training.publish import FP32_EXPORT, WORK_ROOT
 
 SEQUENCES = (64, 128)
 BATCHES = (1, 8, 32)
@@ -127,14 +127,15 @@ def main() -> int:
               file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        fp32_path = WORK_ROOT / directory.name / "export" / "model.fused.onnx"
+        fp32_path = WORK_ROOT / directory.name / FP32_EXPORT
         if not weights.startswith("training") or not fp32_path.is_file():
-            encoder = HitEncoder.for_tokenizer(tokenizer, 128)
-            fp32_path = export.fuse(export.export_onnx(model, encoder, Path(tmp) / "fp32.onnx"),
-                                    Path(tmp) / "fp32.fused.onnx", model)
+            fp32_path = export.export_onnx(model, HitEncoder.for_tokenizer(tokenizer, 128),
+                                           Path(tmp) / "fp32.onnx")
         int8_path = directory / MODEL_FILE
         if precision != "int8":
-            int8_path = export.quantise(fp32_path, Path(tmp) / "int8.onnx")
+            int8_path = export.quantise(
+                export.prepare_for_quantisation(fp32_path, Path(tmp) / "pre.onnx"),
+                Path(tmp) / "int8.onnx")
         runtimes = {"int8_onnx": session(int8_path, args.threads),
                     "fp32_onnx": session(fp32_path, args.threads)}
         print(f"model {directory.name} (shipped {precision}); torch weights: {weights}; "
@@ -144,31 +145,37 @@ def main() -> int:
                   "(int8, fp32, torch)")
         print(header)
         print("-" * len(header))
-        results = []
+        cells = [(seq, batch) for seq in SEQUENCES for batch in BATCHES]
+        batches = {}
         for seq in SEQUENCES:
             encoder = HitEncoder.for_tokenizer(tokenizer, seq)
             for batch in BATCHES:
-                arrays = encoder.encode(contexts(batch))
-                assert arrays["input_ids"].shape == (batch, seq), arrays["input_ids"].shape
-                runs = runners(runtimes, model, arrays)
-                row = {"seq": seq, "batch": batch}
-                for name, run in runs.items():
-                    times = timed(run, budget, least)
-                    row[f"{name}_ctx_per_s"] = batch / statistics.median(times)
-                    if batch == 1:
-                        row[f"{name}_p50_ms"] = 1000 * float(np.percentile(times, 50))
-                        row[f"{name}_p95_ms"] = 1000 * float(np.percentile(times, 95))
-                row["int8_vs_torch"] = row["int8_onnx_ctx_per_s"] / row["torch_eager_ctx_per_s"]
-                row["fp32_vs_torch"] = row["fp32_onnx_ctx_per_s"] / row["torch_eager_ctx_per_s"]
-                latency = ""
-                if batch == 1:
-                    latency = ", ".join(f"{row[f'{n}_p50_ms']:.1f}/{row[f'{n}_p95_ms']:.1f}"
-                                        for n in runs)
-                print(f"{seq:>4} {batch:>5} | {row['int8_onnx_ctx_per_s']:>10.1f} "
-                      f"{row['fp32_onnx_ctx_per_s']:>10.1f} {row['torch_eager_ctx_per_s']:>11.1f}"
-                      f"       | {row['int8_vs_torch']:>10.2f} {row['fp32_vs_torch']:>10.2f} | "
-                      f"{latency}", flush=True)
-                results.append(row)
+                batches[seq, batch] = encoder.encode(contexts(batch))
+                assert batches[seq, batch]["input_ids"].shape == (batch, seq)
+        # One runtime at a time over every cell: a runtime's idle threads keep spinning for a
+        # while after a call and would slow the next runtime if they took turns per cell.
+        rows = {cell: {"seq": cell[0], "batch": cell[1]} for cell in cells}
+        for name in (*runtimes, "torch_eager"):
+            for cell in cells:
+                run = runners(runtimes, model, batches[cell])[name]
+                times = timed(run, budget, least)
+                rows[cell][f"{name}_ctx_per_s"] = cell[1] / statistics.median(times)
+                if cell[1] == 1:
+                    rows[cell][f"{name}_p50_ms"] = 1000 * float(np.percentile(times, 50))
+                    rows[cell][f"{name}_p95_ms"] = 1000 * float(np.percentile(times, 95))
+        results = []
+        for (seq, batch), row in rows.items():
+            row["int8_vs_torch"] = row["int8_onnx_ctx_per_s"] / row["torch_eager_ctx_per_s"]
+            row["fp32_vs_torch"] = row["fp32_onnx_ctx_per_s"] / row["torch_eager_ctx_per_s"]
+            latency = ""
+            if batch == 1:
+                latency = ", ".join(f"{row[f'{n}_p50_ms']:.1f}/{row[f'{n}_p95_ms']:.1f}"
+                                    for n in ("int8_onnx", "fp32_onnx", "torch_eager"))
+            print(f"{seq:>4} {batch:>5} | {row['int8_onnx_ctx_per_s']:>10.1f} "
+                  f"{row['fp32_onnx_ctx_per_s']:>10.1f} {row['torch_eager_ctx_per_s']:>11.1f}"
+                  f"       | {row['int8_vs_torch']:>10.2f} {row['fp32_vs_torch']:>10.2f} | "
+                  f"{latency}", flush=True)
+            results.append(row)
     key = next(r for r in results if r["seq"] == 64 and r["batch"] == 8)
     summary = {"model": directory.name, "threads": args.threads, "quick": args.quick,
                "torch_weights": "checkpoint" if weights.startswith("training") else "random",

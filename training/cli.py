@@ -108,13 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (dataset, fit, again, evaluate):
         command.add_argument("--config", type=Path, default=None,
                              help="training config (default: training/config.toml)")
+    from training.labelstudio.cli import add_subcommands as add_labelstudio
+    from training.loop import add_subcommands as add_retrain
+    add_labelstudio(sub)  # safeguard-train labelstudio push|pull|sync|config
+    add_retrain(sub)      # safeguard-train retrain
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"dataset": cmd_dataset, "fit": cmd_fit, "publish": cmd_publish,
-               "evaluate": cmd_evaluate}[args.command]
+    handler = getattr(args, "handler", None) or {
+        "dataset": cmd_dataset, "fit": cmd_fit, "publish": cmd_publish,
+        "evaluate": cmd_evaluate}[args.command]
     try:
         return handler(args)
     except FAILURES as exc:

@@ -66,7 +66,6 @@ class ThresholdConfig:
 @dataclass(frozen=True)
 class ExportConfig:
     opset: int
-    fuse: bool
     per_channel: bool
     fp32_ffn_layers: int
     min_int8_agreement: float

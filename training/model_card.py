@@ -40,8 +40,11 @@ def render(metrics: dict[str, Any]) -> str:
         f"{metrics['config']['model']['max_length']} tokens cut around the hit "
         "(`classifier.model_input`).",
         f"- Shipped precision: **{export['shipped']}**. {export['decision']}",
-        f"- `model.onnx`: {export['shipped_mb']:.1f} MB; fused kernels: "
-        f"{export['fused_operators'] or 'none'}.",
+        f"- `model.onnx`: {export['shipped_mb']:.1f} MB (fp32 export: "
+        f"{export['fp32_mb']:.1f} MB). int8 graphs tried: "
+        + "; ".join(f"{t['fp32_ffn_layers']} FFN layer(s) fp32, {t['mb']:.1f} MB, alert "
+                    f"agreement {t['alert_agreement']:.2%}" for t in export["int8_tries"])
+        + ".",
         f"- Decision rule: {DECISION_RULE} (category_override = "
         f"{thresholds['category_override']:g}). Thresholds were tuned on the dev split only "
         f"(recall target {thresholds['recall_target']:.0%} plus a margin of "
