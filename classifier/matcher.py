@@ -79,42 +79,39 @@ class Matcher:
         """`find` for a batch. The texts are normalised and matched as one string (kept apart
         by a separator no key contains), so that per-text Python work is paid only by the
         few texts that hold a hit."""
-        views: list[str] = [""] * len(texts)
-        bases: list[Normalised | None] = [None] * len(texts)
-        plain = [i for i, t in enumerate(texts) if t.isascii() and SEPARATOR not in t]
-        if plain:
-            joined = SEPARATOR.join([texts[i] for i in plain])
-            view = joined.encode("ascii").translate(ASCII_TABLE).decode("ascii")
-            if "!" in view:
-                view = fix_bangs(view)
-            for i, v in zip(plain, view.split(SEPARATOR)):
-                views[i] = v
-        if len(plain) < len(texts):
-            for i, text in enumerate(texts):
-                if not (text.isascii() and SEPARATOR not in text):
-                    base = fold(text.replace(SEPARATOR, " "))
-                    views[i], bases[i] = base.text, base
+        plain = list(map(str.isascii, texts))
+        source = texts if all(plain) else [t if ok else "" for t, ok in zip(texts, plain)]
+        view = SEPARATOR.join(source).encode("ascii").translate(ASCII_TABLE).decode("ascii")
+        if "!" in view:
+            view = fix_bangs(view)
+        views = view.split(SEPARATOR)
+        if len(views) != len(texts):  # a text held the separator itself: take it out
+            return self.find_many([t.replace(SEPARATOR, " ") for t in texts])
+        bases: dict[int, Normalised] = {}
+        for i, ok in enumerate(plain):
+            if not ok:
+                base = bases[i] = fold(texts[i])
+                views[i] = base.text
         # One squeeze for the whole batch: doubled separators would break a phrase.
         batch = " " + " ".join(BATCH_GAP.join(views).split()) + " "
         separators = [m.start() for m in _SEPARATOR_RE.finditer(batch)]
         offsets = [1] + [p + 2 for p in separators]
         ends = [p - 1 for p in separators] + [len(batch) - 1]
 
-        found: list[list[PhraseMatch]] = [[] for _ in texts]
+        found: dict[int, list[PhraseMatch]] = {}
         maps: dict[int, TextMap] = {}
         stretched: set[int] = set()
         for end, keys in self._main.iter(batch):
-            first = end - len(keys[0].text) + 1 + keys[0].lead if keys is not _RUN_MARKER else end
-            k = bisect_right(offsets, first) - 1
             if keys is _RUN_MARKER:
-                stretched.add(k)
+                stretched.add(bisect_right(offsets, end) - 1)
                 continue
+            k = bisect_right(offsets, end - keys[0].reach) - 1
             norm = maps.get(k)
             if norm is None:
-                norm = maps[k] = self._mapped(views[k], batch[offsets[k]:ends[k]], bases[k])
+                norm = maps[k] = self._mapped(views[k], batch[offsets[k]:ends[k]], bases.get(k))
             local_end = end - offsets[k]
             for key in keys:
-                start = local_end - len(key.text) + 1 + key.lead
+                start = local_end - key.reach
                 stop = local_end + 1 - key.trail
                 if key.lookalikes and not self._lookalikes_hold(texts[k], norm, start, key):
                     continue
@@ -122,11 +119,14 @@ class Matcher:
                     words = norm.text
                     while stop < len(words) and words[stop] != " ":
                         stop += 1
-                found[k].append(self._match(key.phrase_index, norm, start, stop))
+                found.setdefault(k, []).append(self._match(key.phrase_index, norm, start, stop))
         for k in stretched:
-            norm = maps.get(k) or self._mapped(views[k], batch[offsets[k]:ends[k]], bases[k])
-            found[k].extend(self._find_stretched(norm))
-        return [resolve_overlaps(f) if len(f) > 1 else f for f in found]
+            norm = maps.get(k) or self._mapped(views[k], batch[offsets[k]:ends[k]], bases.get(k))
+            found.setdefault(k, []).extend(self._find_stretched(norm))
+        results: list[list[PhraseMatch]] = [[] for _ in texts]
+        for k, hits in found.items():
+            results[k] = resolve_overlaps(hits) if len(hits) > 1 else hits
+        return results
 
     @staticmethod
     def _mapped(view: str, squeezed: str, base: Normalised | None) -> TextMap:

@@ -143,30 +143,27 @@ def squeeze(view: str) -> str:
     return " ".join(view.split())
 
 
-_GAP = re.compile(r"  +")
-
-
 class Squeezed:
     """A view with its separators squeezed (`" ".join(view.split())`), mapped back through
-    `base`. Only the gaps that were squeezed are recorded, and an index is mapped by
-    bisection, so that building it costs per gap, not per character."""
+    `base`. Nothing is precomputed: an index is mapped with a few C-level string calls (which
+    word it is in, where that word starts in the view), because only a hit's two ends and a
+    few letters are ever mapped."""
 
-    __slots__ = ("text", "_breaks", "_shifts", "_base")
+    __slots__ = ("text", "_view", "_base")
 
     def __init__(self, view: str, squeezed: str, base: Normalised) -> None:
         self.text = squeezed
+        self._view = view
         self._base = base
-        shift = len(view) - len(view.lstrip(" "))
-        self._breaks = [0]
-        self._shifts = [shift]
-        for gap in _GAP.finditer(view, shift, len(view.rstrip(" "))):
-            single_space = gap.start() - shift  # where the gap stands in the squeezed text
-            shift += gap.end() - gap.start() - 1
-            self._breaks.append(single_space + 1)
-            self._shifts.append(shift)
 
     def _to_view(self, index: int) -> int:
-        return index + self._shifts[bisect_right(self._breaks, index) - 1]
+        squeezed = self.text
+        if squeezed[index] == " ":  # a squeezed gap stands where its first space stood
+            return self._to_view(index - 1) + 1
+        word_start = squeezed.rfind(" ", 0, index) + 1
+        words_before = squeezed.count(" ", 0, word_start)
+        rest = self._view.split(None, words_before)[-1]
+        return len(self._view) - len(rest) + index - word_start
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         return self._base.span(self._to_view(start), self._to_view(end - 1) + 1)

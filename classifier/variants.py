@@ -8,7 +8,7 @@ original text, so `fall` never matches the word `fail`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from classifier.normalise import phrase_view
@@ -28,6 +28,10 @@ class Key:
     lead: int                    # 1 when the key starts with a boundary space
     trail: int                   # 1 when it ends with one
     lookalikes: tuple[int, ...]  # positions (from the phrase start) that must be I, 1 or |
+    reach: int = field(init=False)  # from the key's last character back to the phrase's first
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reach", len(self.text) - 1 - self.lead)
 
 
 def _pad(view: str, mode: MatchMode) -> tuple[str, int, int]:

@@ -43,3 +43,11 @@ def test_window_never_cuts_a_word_in_half():
 def test_hit_outside_text_is_an_error():
     with pytest.raises(ValueError):
         context_window("short", 3, 40)
+
+
+def test_window_stays_on_the_hit_s_line():
+    """OCR'd chat bubbles are lines: a neighbour's words must not colour the hit's."""
+    screen = ("honestly nobody would miss me if I was gone\nMaths homework is due on Friday\n"
+              "this homework is killing me lol")
+    assert window(screen, "nobody would miss me") == "honestly nobody would miss me if I was gone"
+    assert window(screen, "killing me") == "this homework is killing me lol"
