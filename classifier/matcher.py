@@ -79,6 +79,8 @@ class Matcher:
         """`find` for a batch. The texts are normalised and matched as one string (kept apart
         by a separator no key contains), so that per-text Python work is paid only by the
         few texts that hold a hit."""
+        if not texts:
+            return []
         plain = list(map(str.isascii, texts))
         source = texts if all(plain) else [t if ok else "" for t, ok in zip(texts, plain)]
         view = SEPARATOR.join(source).encode("ascii").translate(ASCII_TABLE).decode("ascii")
@@ -86,7 +88,9 @@ class Matcher:
             view = fix_bangs(view)
         views = view.split(SEPARATOR)
         if len(views) != len(texts):  # a text held the separator itself: take it out
-            return self.find_many([t.replace(SEPARATOR, " ") for t in texts])
+            cleaned = [t.replace(SEPARATOR, " ") for t in texts]
+            assert not any(SEPARATOR in t for t in cleaned)
+            return self.find_many(cleaned)
         bases: dict[int, Normalised] = {}
         for i, ok in enumerate(plain):
             if not ok:

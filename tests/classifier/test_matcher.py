@@ -108,3 +108,9 @@ def test_a_batch_finds_what_each_text_finds_alone(small_library):
     assert batched == alone
     assert ("kill myself", 0, 14) not in batched[0] + batched[1]
     assert batched[4] == [("knife", 0, 5)] and batched[5] == [("stab", 2, 6)]
+
+
+def test_an_empty_batch_finds_nothing(small_library):
+    """Regression: an empty batch split into one empty view and recursed for ever."""
+    assert Matcher.for_library(small_library).find_many([]) == []
+    assert Matcher.for_library(small_library).find_many([""]) == [[]]
