@@ -96,11 +96,11 @@ class Matcher:
             if not ok:
                 base = bases[i] = fold(texts[i])
                 views[i] = base.text
-        # One squeeze for the whole batch: doubled separators would break a phrase.
-        batch = " " + " ".join(BATCH_GAP.join(views).split()) + " "
-        separators = [m.start() for m in _SEPARATOR_RE.finditer(batch)]
-        offsets = [1] + [p + 2 for p in separators]
-        ends = [p - 1 for p in separators] + [len(batch) - 1]
+        # Doubled separators would break a phrase: squeeze the texts that have them.
+        squeezed = [" ".join(v.split()) if "  " in v else v for v in views]
+        batch = f" {BATCH_GAP.join(squeezed)} "
+        offsets = list(accumulate(map(len, squeezed[:-1]), lambda a, n: a + n + len(BATCH_GAP),
+                                  initial=1))
 
         found: dict[int, list[PhraseMatch]] = {}
         maps: dict[int, TextMap] = {}
@@ -112,7 +112,7 @@ class Matcher:
             k = bisect_right(offsets, end - keys[0].reach) - 1
             norm = maps.get(k)
             if norm is None:
-                norm = maps[k] = self._mapped(views[k], batch[offsets[k]:ends[k]], bases.get(k))
+                norm = maps[k] = self._mapped(views[k], squeezed[k], bases.get(k))
             local_end = end - offsets[k]
             for key in keys:
                 start = local_end - key.reach
@@ -125,7 +125,7 @@ class Matcher:
                         stop += 1
                 found.setdefault(k, []).append(self._match(key.phrase_index, norm, start, stop))
         for k in stretched:
-            norm = maps.get(k) or self._mapped(views[k], batch[offsets[k]:ends[k]], bases.get(k))
+            norm = maps.get(k) or self._mapped(views[k], squeezed[k], bases.get(k))
             found.setdefault(k, []).extend(self._find_stretched(norm))
         results: list[list[PhraseMatch]] = [[] for _ in texts]
         for k, hits in found.items():
