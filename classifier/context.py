@@ -14,7 +14,6 @@ import re
 MIN_WORDS = 20
 MAX_SIDE_CHARS = 400
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)|\n\s*\n|\n(?=[A-Z•\-*])")
-_WORD = re.compile(r"\S+")
 
 
 def _nth_word_start_from_end(text: str, n: int) -> int:

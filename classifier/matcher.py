@@ -17,7 +17,7 @@ from typing import ClassVar, Sequence
 import ahocorasick
 
 from classifier.normalise import (ASCII_TABLE, RUN_MARKERS, Normalised, collapse_runs,
-                                  Squeezed, TextMap, fix_bangs, fold, run_lengths)
+                                  Squeezed, TextMap, fix_bangs, fold, run_lengths, squeeze)
 from classifier.phrases import PhraseLibrary
 from classifier.records import PhraseMatch
 from classifier.variants import L_LOOKALIKES, Key, _pad, base_views, keys_for
@@ -97,7 +97,7 @@ class Matcher:
                 base = bases[i] = fold(texts[i])
                 views[i] = base.text
         # Doubled separators would break a phrase: squeeze the texts that have them.
-        squeezed = [" ".join(v.split()) if "  " in v else v for v in views]
+        squeezed = [squeeze(v) if "  " in v else v for v in views]
         batch = f" {BATCH_GAP.join(squeezed)} "
         offsets = list(accumulate(map(len, squeezed[:-1]), lambda a, n: a + n + len(BATCH_GAP),
                                   initial=1))

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_right
-from itertools import accumulate
 from dataclasses import dataclass
 
 # ---------------------------------------------------------------------------------------------
@@ -132,9 +130,6 @@ def fold(text: str) -> Normalised:
 def phrase_view(phrase: str) -> str:
     """The view of a library phrase: the same fold as texts, single-spaced."""
     return " ".join(fold(phrase).text.split())
-
-
-_WORD = re.compile(r"\S+")
 
 
 def squeeze(view: str) -> str:
