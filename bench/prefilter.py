@@ -142,6 +142,8 @@ def main() -> None:
     parser.add_argument("--phrases", type=int, default=10_000)
     parser.add_argument("--regex-slice", type=float, default=0.02,
                         help="share of the corpus the regex peer is timed on")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of all peers in turn; each peer's best round counts")
     parser.add_argument("--quick", action="store_true", help="8 MB, finishes in under a minute")
     args = parser.parse_args()
     if args.quick:
@@ -157,23 +159,37 @@ def main() -> None:
     print(f"library: {len(library.phrases)} phrases (automaton built in {build_s:.2f} s); "
           f"corpus: {len(texts)} texts, {mb:.1f} MB")
 
-    results = {}
-    for name, fn, share in [("raw_pyahocorasick", raw_pyahocorasick(library), 1.0),
-                            ("ours", ours(matcher), 1.0),
-                            ("flashtext", flashtext(library), 1.0),
-                            ("re_alternation", regex_alternation(library), args.regex_slice)]:
-        subset = texts[: max(1, int(len(texts) * share))]
-        sub_mb = sum(map(len, subset)) / 1e6
-        seconds, hits = timed(fn, subset)
-        results[name] = {"mb_s": sub_mb / seconds, "hits": hits, "mb": sub_mb,
-                         "seconds": seconds, "extrapolated": share < 1.0}
+    peers = [("raw_pyahocorasick", raw_pyahocorasick(library), 1.0),
+             ("ours", ours(matcher), 1.0),
+             ("flashtext", flashtext(library), 1.0),
+             ("re_alternation", regex_alternation(library), args.regex_slice)]
+    # Peers take turns within each round, and each keeps its best round: a noisy neighbour
+    # on a shared machine then slows one round, not one peer.
+    results: dict[str, dict] = {}
+    for round_no in range(args.rounds):
+        for name, fn, share in peers:
+            if name == "re_alternation" and round_no:  # minutes a round; one is enough
+                continue
+            subset = texts[: max(1, int(len(texts) * share))]
+            sub_mb = sum(map(len, subset)) / 1e6
+            seconds, hits = timed(fn, subset)
+            best = results.get(name)
+            if best is None or seconds < best["seconds"]:
+                results[name] = {"mb_s": sub_mb / seconds, "hits": hits, "mb": sub_mb,
+                                 "seconds": seconds, "extrapolated": share < 1.0,
+                                 "rounds": [*best["rounds"], seconds] if best else [seconds]}
+            else:
+                best["rounds"].append(seconds)
+    print(f"best of {args.rounds} rounds (CPU seconds of each round in brackets)")
     print(f"{'peer':<20}{'MB/s':>10}{'hits':>12}{'seconds':>10}  note")
     for name, r in results.items():
         note = f"timed on {r['mb']:.1f} MB, extrapolated" if r["extrapolated"] else ""
-        print(f"{name:<20}{r['mb_s']:>10.2f}{r['hits']:>12}{r['seconds']:>10.2f}  {note}")
+        rounds = ", ".join(f"{s:.2f}" for s in r["rounds"])
+        print(f"{name:<20}{r['mb_s']:>10.2f}{r['hits']:>12}{r['seconds']:>10.2f}  "
+              f"[{rounds}] {note}")
     ours_speed = results["ours"]["mb_s"]
     summary = {
-        "megabytes": round(mb, 1), "phrases": len(library.phrases),
+        "megabytes": round(mb, 1), "phrases": len(library.phrases), "rounds": args.rounds,
         "ours_mb_s": round(ours_speed, 2),
         "raw_mb_s": round(results["raw_pyahocorasick"]["mb_s"], 2),
         "flashtext_mb_s": round(results["flashtext"]["mb_s"], 2),

@@ -13,25 +13,33 @@ import re
 
 MIN_WORDS = 20
 MAX_SIDE_CHARS = 400
-_SENTENCE_END = re.compile(r"[.!?…](?=\s)|\n\s*\n|\n(?=[A-Z•\-*])")
+# A window never crosses a line break, so within it only punctuation ends a sentence.
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 
 
-def _nth_word_start_from_end(text: str, n: int) -> int:
-    """Where the n-th word from the end starts (0 when there are fewer). C-level splits, not
-    a regex, because this runs for every hit."""
-    parts = text.rsplit(None, n)
-    if len(parts) <= n:
+def _window_start(left: str, min_words: int) -> int:
+    """Where the window starts in `left`, the hit's line before it: the sentence's start or
+    `min_words` words back, whichever is earlier. A short line is taken whole without any
+    regex, which is most hits: this runs for every one."""
+    parts = left.rsplit(None, min_words)
+    if len(parts) <= min_words:
         return 0
-    after_head = len(parts[0])
-    return len(text) - len(text[after_head:].lstrip())
+    widened = len(left) - len(left[len(parts[0]):].lstrip())
+    sentence = 0
+    for sentence_end in _SENTENCE_END.finditer(left):
+        sentence = sentence_end.end()
+    return min(sentence, widened)
 
 
-def _nth_word_end(text: str, n: int) -> int:
-    """Where the n-th word ends (the text's length when there are fewer)."""
-    parts = text.split(None, n)
-    if len(parts) <= n:
-        return len(text)
-    return len(text[: len(text) - len(parts[n])].rstrip())
+def _window_end(right: str, min_words: int) -> int:
+    """Where the window ends in `right`, the hit's line after it: the sentence's end or
+    `min_words` words on, whichever is later."""
+    parts = right.split(None, min_words)
+    if len(parts) <= min_words:
+        return len(right)
+    widened = len(right[: len(right) - len(parts[min_words])].rstrip())
+    sentence_end = _SENTENCE_END.search(right)
+    return max(sentence_end.end() if sentence_end else len(right), widened)
 
 
 def context_window(text: str, start: int, end: int, *, min_words: int = MIN_WORDS,
@@ -43,19 +51,8 @@ def context_window(text: str, start: int, end: int, *, min_words: int = MIN_WORD
     lo = max(0, start - max_side_chars, text.rfind("\n", 0, start) + 1)
     line_end = text.find("\n", end)
     hi = min(len(text), end + max_side_chars, line_end if line_end != -1 else len(text))
-    left, right = text[lo:start], text[end:hi]
-
-    last_end = None
-    for last_end in _SENTENCE_END.finditer(left):
-        pass
-    sentence_start = lo + (last_end.end() if last_end else 0)
-    widened_start = lo + _nth_word_start_from_end(left, min_words)
-    ctx_start = min(sentence_start, widened_start)
-
-    first_end = _SENTENCE_END.search(right)
-    sentence_end = end + (first_end.end() if first_end else len(right))
-    widened_end = end + _nth_word_end(right, min_words)
-    ctx_end = max(sentence_end, widened_end)
+    ctx_start = lo + _window_start(text[lo:start], min_words)
+    ctx_end = end + _window_end(text[end:hi], min_words)
 
     # Never cut a word in half at either edge.
     while 0 < ctx_start < start and not text[ctx_start - 1].isspace():

@@ -7,17 +7,18 @@ rare texts that stretch letters (`diieee`).
 """
 from __future__ import annotations
 
-import re
 import threading
 from bisect import bisect_right
 from collections import defaultdict
-from itertools import accumulate
+from itertools import accumulate, compress, count, repeat
+from operator import contains, not_
 from typing import ClassVar, Sequence
 
 import ahocorasick
+import numpy as np
 
-from classifier.normalise import (ASCII_TABLE, RUN_MARKERS, Normalised, collapse_runs,
-                                  Squeezed, TextMap, fix_bangs, fold, run_lengths, squeeze)
+from classifier.normalise import (ASCII_TABLE, RUN_MARKERS, Normalised, TextMap,
+                                  collapse_runs, fix_bangs, fold, fold_aligned, run_lengths)
 from classifier.phrases import PhraseLibrary
 from classifier.records import PhraseMatch
 from classifier.variants import L_LOOKALIKES, Key, _pad, base_views, keys_for
@@ -26,7 +27,9 @@ _RUN_MARKER = ("run",)
 #: Joins a batch's texts: no key holds it, so no match crosses from one text to the next.
 SEPARATOR = "\x01"
 BATCH_GAP = f" {SEPARATOR} "
-_SEPARATOR_RE = re.compile(SEPARATOR)
+_SPACE = ord(" ")
+_BANG, _A, _Z = ord("!"), ord("a"), ord("z")
+_GAP_AFTER = len(BATCH_GAP).__add__  # a text's length plus the gap that follows it
 
 
 class Matcher:
@@ -76,79 +79,53 @@ class Matcher:
         return self.find_many([text])[0]
 
     def find_many(self, texts: Sequence[str]) -> list[list[PhraseMatch]]:
-        """`find` for a batch. The texts are normalised and matched as one string (kept apart
-        by a separator no key contains), so that per-text Python work is paid only by the
-        few texts that hold a hit."""
+        """`find` for a batch. The texts are normalised, squeezed and matched as one string
+        (kept apart by a separator no key contains), all at C speed, and the hits are mapped
+        back in one vectorised step, so that Python runs per hit, not per character or text."""
         if not texts:
             return []
-        plain = list(map(str.isascii, texts))
-        source = texts if all(plain) else [t if ok else "" for t, ok in zip(texts, plain)]
-        view = SEPARATOR.join(source).encode("ascii").translate(ASCII_TABLE).decode("ascii")
-        if "!" in view:
-            view = fix_bangs(view)
-        views = view.split(SEPARATOR)
-        if len(views) != len(texts):  # a text held the separator itself: take it out
-            cleaned = [t.replace(SEPARATOR, " ") for t in texts]
-            assert not any(SEPARATOR in t for t in cleaned)
-            return self.find_many(cleaned)
-        bases: dict[int, Normalised] = {}
-        for i, ok in enumerate(plain):
-            if not ok:
-                base = bases[i] = fold(texts[i])
-                views[i] = base.text
-        # Doubled separators would break a phrase: squeeze the texts that have them.
-        squeezed = [squeeze(v) if "  " in v else v for v in views]
-        batch = f" {BATCH_GAP.join(squeezed)} "
-        offsets = list(accumulate(map(len, squeezed[:-1]), lambda a, n: a + n + len(BATCH_GAP),
-                                  initial=1))
-
-        found: dict[int, list[PhraseMatch]] = {}
-        maps: dict[int, TextMap] = {}
+        if any(map(contains, texts, repeat(SEPARATOR))):  # no text may hold the separator
+            return self.find_many([t.replace(SEPARATOR, " ") for t in texts])
+        batch = _Batch(texts)
+        words = batch.text
+        # Where each hit starts and ends in the batch string, and which phrase it is.
+        firsts: list[int] = []
+        lasts: list[int] = []
+        keys_found: list[Key] = []
         stretched: set[int] = set()
-        for end, keys in self._main.iter(batch):
+        for end, keys in self._main.iter(words):
             if keys is _RUN_MARKER:
-                stretched.add(bisect_right(offsets, end) - 1)
+                stretched.add(end)
                 continue
-            k = bisect_right(offsets, end - keys[0].reach) - 1
-            norm = maps.get(k)
-            if norm is None:
-                norm = maps[k] = self._mapped(views[k], squeezed[k], bases.get(k))
-            local_end = end - offsets[k]
             for key in keys:
-                start = local_end - key.reach
-                stop = local_end + 1 - key.trail
-                if key.lookalikes and not self._lookalikes_hold(texts[k], norm, start, key):
+                firsts.append(end - key.reach)
+                # a stem reports the whole word it starts
+                lasts.append(end - key.trail if key.trail or not key.lead
+                             else words.find(" ", end) - 1)
+                keys_found.append(key)
+        found: dict[int, list[PhraseMatch]] = {}
+        if keys_found:
+            spans = batch.spans(firsts, lasts)
+            phrases = self._phrases
+            for key, (k, start, end), first in zip(keys_found, spans, firsts):
+                if key.lookalikes and not self._lookalikes_hold(batch, first, key):
                     continue
-                if key.lead and not key.trail:  # a stem: report the whole word it starts
-                    words = norm.text
-                    while stop < len(words) and words[stop] != " ":
-                        stop += 1
-                found.setdefault(k, []).append(self._match(key.phrase_index, norm, start, stop))
-        for k in stretched:
-            norm = maps.get(k) or self._mapped(views[k], squeezed[k], bases.get(k))
-            found.setdefault(k, []).extend(self._find_stretched(norm))
+                phrase = phrases[key.phrase_index]
+                found.setdefault(k, []).append(PhraseMatch(
+                    phrase.phrase, phrase.category, phrase.severity, start, end))
+        for k, segment in {k: s for k, s in map(batch.segment, stretched)}.items():
+            found.setdefault(k, []).extend(self._find_stretched(segment))
         results: list[list[PhraseMatch]] = [[] for _ in texts]
         for k, hits in found.items():
             results[k] = resolve_overlaps(hits) if len(hits) > 1 else hits
         return results
 
     @staticmethod
-    def _mapped(view: str, squeezed: str, base: Normalised | None) -> TextMap:
-        """The squeezed view with its map to the original text (only built for a hit)."""
-        base = base if base is not None else Normalised(view)
-        if len(squeezed) == len(view):
-            return base
-        return Squeezed(view, squeezed, base)
-
-    def _match(self, index: int, norm: TextMap, start: int, stop: int) -> PhraseMatch:
-        phrase = self._phrases[index]
-        o_start, o_end = norm.span(start, stop)
-        return PhraseMatch(phrase.phrase, phrase.category, phrase.severity, o_start, o_end)
-
-    @staticmethod
-    def _lookalikes_hold(text: str, norm: TextMap, start: int, key: Key) -> bool:
-        return all(text[norm.span(start + p, start + p + 1)[0]] in L_LOOKALIKES
-                   for p in key.lookalikes)
+    def _lookalikes_hold(batch: "_Batch", first: int, key: Key) -> bool:
+        """The positions where the key has `i` for an `l` show I, 1 or | in the original."""
+        positions = [first + p for p in key.lookalikes]
+        return all(batch.texts[k][start] in L_LOOKALIKES
+                   for k, start, _ in batch.spans(positions, positions))
 
     def _find_stretched(self, norm: TextMap) -> list[PhraseMatch]:
         collapsed, runs = collapse_runs(norm)
@@ -159,8 +136,115 @@ class Matcher:
                 length = len(phrase_runs)
                 start = end - (length + lead + trail) + 1 + lead - 1
                 if all(runs[start + i] >= need for i, need in enumerate(phrase_runs)):
-                    found.append(self._match(index, collapsed, start, start + length))
+                    phrase = self._phrases[index]
+                    o_start, o_end = collapsed.span(start, start + length)
+                    found.append(PhraseMatch(phrase.phrase, phrase.category, phrase.severity,
+                                             o_start, o_end))
         return found
+
+
+class _Batch:
+    """A batch's texts as the one string the automaton reads, with the way back.
+
+    The texts, joined by `BATCH_GAP`, are folded in one pass (`fold_aligned`; texts whose
+    fold changes lengths are folded alone and keep their own map), padded with a space, and
+    runs of separators are squeezed to one space (`18+ chat`, `kill, myself`, OCR's double
+    spaces) with numpy. Only the positions of the removed spaces are kept: a hit's position
+    is mapped back by counting the removals before it, for all of a batch's hits at once."""
+
+    __slots__ = ("texts", "text", "_removed", "_origins", "_bases")
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.texts = texts
+        self._bases: dict[int, Normalised] = {}
+        lengths = list(map(len, texts))
+        # ASCII texts are folded together by one C-level translation; the few others are
+        # folded on their own and written over the spaces that stand in for them.
+        others = list(compress(count(), map(not_, map(str.isascii, texts))))
+        source = list(texts) if others else texts
+        for k in others:
+            source[k] = " " * lengths[k]
+        view = BATCH_GAP.join(source).encode("ascii").translate(ASCII_TABLE)
+        if others:
+            patched = bytearray(view)
+            starts = list(accumulate(map(_GAP_AFTER, lengths[:-1]), initial=0))
+            views: dict[int, str] = {}
+            for k in others:
+                aligned = fold_aligned(texts[k])
+                if aligned is None:  # its fold changes lengths: it keeps its own map
+                    base = self._bases[k] = fold(texts[k])
+                    views[k] = base.text
+                else:
+                    patched[starts[k]:starts[k] + lengths[k]] = aligned.encode("ascii")
+            view = bytes(patched)
+            if views:
+                decoded = view.decode("ascii")
+                parts = [views[k] if k in views else decoded[s:s + n]
+                         for k, (s, n) in enumerate(zip(starts, lengths))]
+                lengths = list(map(len, parts))
+                view = BATCH_GAP.join(parts).encode("utf-8")
+        # Where each text's view starts in the padded, unsqueezed string.
+        self._origins = list(accumulate(map(_GAP_AFTER, lengths[:-1]), initial=1))
+        padded = b" " + view + b" "
+        if padded.isascii():
+            chars = np.frombuffer(padded, dtype=np.uint8)
+            encoding = "ascii"
+        else:
+            chars = np.frombuffer(padded.decode("utf-8").encode("utf-32-le"), dtype="<u4")
+            encoding = "utf-32-le"
+        chars = _without_bangs(chars, encoding)
+        space = chars == _SPACE
+        removed = np.flatnonzero(space[1:] & space[:-1]) + 1  # a space after a space goes
+        if len(removed):
+            keep = np.ones(len(chars), dtype=bool)
+            keep[removed] = False
+            chars = chars[keep]
+        self.text = chars.tobytes().decode(encoding)
+        # removal i comes after `_removed[i]` kept characters
+        self._removed = removed - np.arange(len(removed))
+
+    def spans(self, firsts: list[int], lasts: list[int]) -> list[tuple[int, int, int]]:
+        """(text index, original start, original end) for hits whose first and last
+        characters sit at `firsts` and `lasts` of the squeezed string."""
+        ends = np.asarray(firsts + lasts)
+        ends = (ends + np.searchsorted(self._removed, ends, side="right")).tolist()
+        n = len(firsts)
+        origins = self._origins
+        out = []
+        for first, last in zip(ends[:n], ends[n:]):
+            k = bisect_right(origins, first) - 1
+            start, end = first - origins[k], last + 1 - origins[k]
+            base = self._bases.get(k)
+            out.append((k, *base.span(start, end)) if base is not None else (k, start, end))
+        return out
+
+    def segment(self, index: int) -> tuple[int, Normalised]:
+        """The text that the squeezed string's character at `index` belongs to: its index
+        and its part of the squeezed string, mapped to the original text."""
+        before = self.text.rfind(SEPARATOR, 0, index)
+        first = before + 2 if before != -1 else 1
+        last = self.text.find(SEPARATOR, index)
+        last = (last if last != -1 else len(self.text)) - 1
+        positions = list(range(first, max(first, last)))
+        spans = self.spans(positions, positions)
+        k = self.spans([index], [index])[0][0]
+        return k, Normalised(self.text[first:max(first, last)], [s for _, s, _ in spans],
+                             [e for _, _, e in spans])
+
+
+def _without_bangs(chars: np.ndarray, encoding: str) -> np.ndarray:
+    """`fix_bangs` at numpy speed for the common case: every `!` is punctuation (not followed
+    by a letter) and becomes a space. A batch with a `!` inside a word takes the regex."""
+    bangs = np.flatnonzero(chars == _BANG)
+    if not len(bangs):
+        return chars
+    after = chars[bangs + 1]  # the padding guarantees a character after each
+    if np.any((after >= _A) & (after <= _Z)):
+        fixed = fix_bangs(chars.tobytes().decode(encoding))
+        return np.frombuffer(fixed.encode(encoding), dtype=chars.dtype)
+    chars = chars.copy()
+    chars[bangs] = _SPACE
+    return chars
 
 
 def resolve_overlaps(matches: list[PhraseMatch]) -> list[PhraseMatch]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Protocol
 
 # ---------------------------------------------------------------------------------------------
 # One character in, one character out: case, leetspeak and OCR look-alikes, and every other
@@ -80,8 +81,9 @@ class _FoldTable(dict):
 
 FOLD_TABLE = _FoldTable()
 
-# Starts with the literal `!` so that the regex engine can skip ahead to each one.
-_BANG_BEFORE_LETTER = re.compile(r"!+(?=[a-z])")
+# Starts with a literal `!` (not `!+`), so that the regex engine jumps from one `!` to the
+# next at C speed instead of trying every position: ten times faster on chat text.
+_BANG_BEFORE_LETTER = re.compile(r"!!*(?=[a-z])")
 
 
 def fix_bangs(view: str) -> str:
@@ -109,14 +111,31 @@ class Normalised:
         return self.starts[start], self.ends[end - 1]
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def fold_aligned(text: str) -> str | None:
+    """The folded view of `text` when every character folds to exactly one ASCII character,
+    so that offsets need no map (nearly every text: accents, curly quotes, emoji,
+    homoglyphs); None otherwise. ASCII is translated as bytes in one C call, and only the
+    non-ASCII characters are looked up one by one."""
+    view = text.encode("ascii", "replace").translate(ASCII_TABLE)  # one '?' per code point
+    if not text.isascii():
+        patched = bytearray(view)
+        for m in _NON_ASCII.finditer(text):
+            out = FOLD_TABLE[ord(m.group())]
+            if len(out) != 1 or not out.isascii():
+                return None
+            patched[m.start()] = ord(out)
+        view = bytes(patched)
+    return fix_bangs(view.decode("ascii"))
+
+
 def fold(text: str) -> Normalised:
     """Case, compatibility forms, accents, homoglyphs, leetspeak, separators."""
-    if text.isascii():
-        view = text.encode("ascii").translate(ASCII_TABLE).decode("ascii")
-        return Normalised(fix_bangs(view))
-    view = text.translate(FOLD_TABLE)
-    if len(view) == len(text) and all(len(FOLD_TABLE[ord(c)]) == 1 for c in set(text)):
-        return Normalised(fix_bangs(view))
+    aligned = fold_aligned(text)
+    if aligned is not None:
+        return Normalised(aligned)
     pieces: list[str] = []
     starts: list[int] = []
     for i, ch in enumerate(text):
@@ -132,40 +151,13 @@ def phrase_view(phrase: str) -> str:
     return " ".join(fold(phrase).text.split())
 
 
-def squeeze(view: str) -> str:
-    """Separators squeezed to single spaces (`18+ chat`, OCR's double spaces) at C speed;
-    `Squeezed` maps it back, built only for texts that turn out to hold a hit."""
-    return " ".join(view.split())
+class TextMap(Protocol):
+    """A view of a text (`text`) that can map its [start, end) back to the original."""
 
+    text: str
 
-class Squeezed:
-    """A view with its separators squeezed (`" ".join(view.split())`), mapped back through
-    `base`. Nothing is precomputed: an index is mapped with a few C-level string calls (which
-    word it is in, where that word starts in the view), because only a hit's two ends and a
-    few letters are ever mapped."""
+    def span(self, start: int, end: int) -> tuple[int, int]: ...
 
-    __slots__ = ("text", "_view", "_base")
-
-    def __init__(self, view: str, squeezed: str, base: Normalised) -> None:
-        self.text = squeezed
-        self._view = view
-        self._base = base
-
-    def _to_view(self, index: int) -> int:
-        squeezed = self.text
-        if squeezed[index] == " ":  # a squeezed gap stands where its first space stood
-            return self._to_view(index - 1) + 1
-        word_start = squeezed.rfind(" ", 0, index) + 1
-        words_before = squeezed.count(" ", 0, word_start)
-        rest = self._view.split(None, words_before)[-1]
-        return len(self._view) - len(rest) + index - word_start
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        return self._base.span(self._to_view(start), self._to_view(end - 1) + 1)
-
-
-#: Anything that maps a view back to the original text.
-TextMap = Normalised | Squeezed
 
 _RUN = re.compile(r"([a-z])\1+")
 #: Three of a letter in a row: rare in writing, common in `nooooo` and `diieee`. Texts that

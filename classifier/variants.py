@@ -42,11 +42,52 @@ def _pad(view: str, mode: MatchMode) -> tuple[str, int, int]:
     return view, 0, 0
 
 
+#: Last words that are not inflected: pronouns and particles (`kill myself`, not `myselfs`).
+UNINFLECTED = frozenset(
+    "i me my mine myself you your yours yourself u ur he him his himself she her hers herself "
+    "it its itself we us our ours ourselves they them their theirs themselves this that these "
+    "those all now up out off on in down away again anymore here there too so not no yet".split())
+_VOWELS = frozenset("aeiou")
+
+
+def inflections(word: str) -> set[str]:
+    """Regular English forms of a last word: plural or third person, past, -ing. Pupils
+    write `casinos`, `plugs`, `stabbed`, `gambling`, while a library lists `casino`, `plug`,
+    `stab`, `gamble`; irregular forms (`knives`) are written into the library itself."""
+    if len(word) < 3 or not word.isalpha() or word in UNINFLECTED or word.endswith("s") \
+            or (len(word) > 5 and word.endswith(("ed", "ing"))):
+        return set()
+    forms = set()
+    stem_y = word[-1] == "y" and word[-2] not in _VOWELS
+    if word.endswith(("x", "z", "ch", "sh")):
+        forms.add(word + "es")
+    elif stem_y:
+        forms.update({word[:-1] + "ies", word[:-1] + "ied"})
+    else:
+        forms.add(word + "s")
+    if word.endswith("ie"):
+        forms.update({word + "d", word[:-2] + "ying"})
+    elif word[-1] == "e":
+        forms.update({word + "d", word[:-1] + "ing"})
+    else:
+        forms.update({word + "ing"} | (set() if stem_y else {word + "ed"}))
+        # a short stressed syllable doubles its last consonant: stab -> stabbed, stabbing
+        if (len(word) <= 4 and word[-1] not in _VOWELS | {"w", "x", "y"}
+                and word[-2] in _VOWELS and word[-3] not in _VOWELS):
+            forms.update({word + word[-1] + "ed", word + word[-1] + "ing"})
+    return forms
+
+
 def base_views(phrase: Phrase) -> set[str]:
-    """The phrase as written, and without apostrophes (`dont` as well as `don't`)."""
+    """The phrase as written, without apostrophes (`dont` as well as `don't`), and, for a
+    whole-word phrase, with its last word inflected."""
     views = {phrase_view(phrase.phrase)}
     if "'" in phrase.phrase:
         views.add(phrase_view(phrase.phrase.replace("'", "")))
+    if phrase.match is MatchMode.WORD:
+        for view in list(views):
+            head, _, last = view.rpartition(" ")
+            views.update(f"{head} {form}".lstrip() for form in inflections(last))
     return {v for v in views if v}
 
 

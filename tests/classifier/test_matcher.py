@@ -80,7 +80,9 @@ def test_agrees_with_flashtext_on_plain_lowercase_text():
 
 
 @pytest.mark.parametrize("mode,text,hits", [
-    (MatchMode.WORD, "a plug b", True), (MatchMode.WORD, "plugged", False),
+    (MatchMode.WORD, "a plug b", True), (MatchMode.WORD, "pluggy", False),
+    (MatchMode.WORD, "unplugged", False),
+    (MatchMode.WORD, "plugged", True),  # regular inflections of the last word are the word
     (MatchMode.PREFIX, "plugged", True), (MatchMode.PREFIX, "unplugged", False),
     (MatchMode.EMBEDDED, "unplugged", True),
 ])
@@ -100,7 +102,11 @@ def test_mild_phrase_does_not_hide_a_more_severe_overlapping_one():
 def test_a_batch_finds_what_each_text_finds_alone(small_library):
     """Batched matching joins texts; no hit may cross from one text into the next."""
     texts = ["i want to kill", "myself tonight", "ѕuicide", "", "knife!", "  stab  ",
-             "diieee want to diieee", "kill\x01myself", "loser", "i h8 you", "kms" * 3]
+             "diieee want to diieee", "kill\x01myself", "loser", "i h8 you", "kms" * 3,
+             "su\u200bicide at straße", "ｋｉｌｌ ｍｙｓｅｌｆ", "😭 i want to die 😭", "!!",
+             "k!ll myself!! now", "!stab", "kill , . myself", "我想死 kill myself 我",
+             "\n", "loser\nloser", "naïve café, want   to   die", "\u200b\u200b",
+             "ﬁ kill myself"]
     matcher = Matcher.for_library(small_library)
     alone = [[(h.phrase, h.start, h.end) for h in Matcher.find_many(matcher, [t])[0]]
              for t in texts]
@@ -108,6 +114,11 @@ def test_a_batch_finds_what_each_text_finds_alone(small_library):
     assert batched == alone
     assert ("kill myself", 0, 14) not in batched[0] + batched[1]
     assert batched[4] == [("knife", 0, 5)] and batched[5] == [("stab", 2, 6)]
+    for text, hits in zip(texts, batched):  # and each hit points at the original words
+        for phrase, start, end in hits:
+            if phrase in ("kill myself", "want to die", "stab"):
+                shown = text[start:end].replace("\u200b", "")
+                assert shown[0].lower() in "kwsｋ" and shown[-1].lower() in "fetbｆ", (text, shown)
 
 
 def test_an_empty_batch_finds_nothing(small_library):

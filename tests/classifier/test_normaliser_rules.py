@@ -5,6 +5,7 @@ import pytest
 
 from classifier.matcher import Matcher
 from classifier.normalise import fold
+from classifier.variants import inflections
 
 # (rule, text, phrase that must hit, the original characters the hit must cover)
 OBFUSCATIONS = [
@@ -32,6 +33,10 @@ OBFUSCATIONS = [
     ("repeated separators", "i want  to -- die", "want to die", "want  to -- die"),
     ("leading and doubled spaces", "   kill   myself", "kill myself", "kill   myself"),
     ("embedded in a hashtag", "#pornhubpremium", "pornhub", "pornhub"),
+    ("inflection: past with a doubled consonant", "he got stabbed", "stab", "stabbed"),
+    ("inflection: -ing", "stabbing someone", "stab", "stabbing"),
+    ("inflection: plural", "knifes out", "knife", "knifes"),
+    ("inflection: third person", "he plugs for them", "plug", "plugs"),
 ]
 
 
@@ -50,6 +55,8 @@ NEAR_MISSES = [
     ("whole words only", "skill myself up", "kill myself"),
     ("word inside a longer word", "unplugged the router", "plug"),
     ("a double letter the phrase lacks", "stabb", "stab"),
+    ("an irregular ending is not an inflection", "stabby", "stab"),
+    ("only the last word is inflected", "kills myself", "kill myself"),
 ]
 
 
@@ -67,3 +74,16 @@ def test_fold_keeps_offsets_aligned_for_ascii_and_maps_back_otherwise():
     start = view.text.index("suicide")
     o_start, o_end = view.span(start, start + len("suicide"))
     assert text[o_start:o_end] == "su\u200bicide"
+
+
+@pytest.mark.parametrize("word,forms", [
+    ("casino", {"casinos", "casinoed", "casinoing"}),
+    ("gamble", {"gambles", "gambled", "gambling"}),
+    ("stab", {"stabs", "stabbed", "stabbing", "stabed", "stabing"}),
+    ("cry", {"cries", "cried", "crying"}),
+    ("punch", {"punches", "punched", "punching"}),
+    ("die", {"dies", "died", "dying"}),
+    ("myself", set()), ("kms", set()), ("pingers", set()), ("u", set()),
+])
+def test_regular_inflections_of_a_last_word(word, forms):
+    assert inflections(word) == forms
