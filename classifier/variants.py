@@ -17,6 +17,16 @@ from classifier.phrases import MatchMode, Phrase
 #: Original characters that OCR or leetspeak produce for a lowercase `l`.
 L_LOOKALIKES = frozenset("I1|")
 MAX_L_SWAPS = 3
+#: OCR and hurried typing split a long word in two (`depre ssed`, `sui cide`, `my self`):
+#: a one-word phrase this long gets a key per split point that leaves both parts this long.
+SPLIT_MIN_WORD, SPLIT_MIN_PART = 6, 3
+SPLIT_EXTRA = {"myself": "my self"}
+#: ... and run words together (`#killmyself`, `iwanttodie`): a phrase of two or more words
+#: also matches with its spaces dropped, even inside a longer word, once it is this long.
+MERGED_MIN = 8
+#: Splits and run-together forms are not made for broad triggers (severity 1): those are
+#: single everyday words, and their split halves would fire on ordinary text.
+VARIANT_MIN_SEVERITY = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,24 @@ def base_views(phrase: Phrase) -> set[str]:
     return {v for v in views if v}
 
 
+def split_forms(view: str) -> set[str]:
+    """A one-word view split in two at every allowed point (`sui cide`); in a longer view,
+    only the splits pupils write on purpose (`kill my self`). Splitting every word of every
+    phrase would grow the automaton by a third for little: it is the single strong words
+    that OCR noise must not hide."""
+    words = view.split(" ")
+    forms = set()
+    for i, word in enumerate(words):
+        splits = {word[:cut] + " " + word[cut:]
+                  for cut in range(SPLIT_MIN_PART, len(word) - SPLIT_MIN_PART + 1)
+                  } if len(words) == 1 and len(word) >= SPLIT_MIN_WORD and word.isalpha() \
+            else set()
+        if word in SPLIT_EXTRA:
+            splits.add(SPLIT_EXTRA[word])
+        forms.update(" ".join(words[:i] + [split] + words[i + 1:]) for split in splits)
+    return forms
+
+
 def keys_for(phrase: Phrase, index: int) -> list[Key]:
     forms: dict[str, tuple[int, ...]] = {}
     for view in base_views(phrase):
@@ -106,6 +134,14 @@ def keys_for(phrase: Phrase, index: int) -> list[Key]:
         if 3 <= len(letters) <= 40:
             forms.setdefault(" ".join(letters), ())
     keys = []
+    if phrase.severity >= VARIANT_MIN_SEVERITY and phrase.match is not MatchMode.EMBEDDED:
+        written = {phrase_view(phrase.phrase), phrase_view(phrase.phrase.replace("'", ""))}
+        for view in written:
+            for form in split_forms(view):
+                forms.setdefault(form, ())
+            merged = view.replace(" ", "")
+            if " " in view and len(merged) >= MERGED_MIN and merged not in forms:
+                keys.append(Key(merged, index, 0, 0, ()))
     for form, lookalikes in forms.items():
         text, lead, trail = _pad(form, phrase.match)
         keys.append(Key(text, index, lead, trail, lookalikes))

@@ -37,6 +37,11 @@ OBFUSCATIONS = [
     ("inflection: -ing", "stabbing someone", "stab", "stabbing"),
     ("inflection: plural", "knifes out", "knife", "knifes"),
     ("inflection: third person", "he plugs for them", "plug", "plugs"),
+    ("ocr split word", "got some pin gers", "pingers", "pin gers"),
+    ("ocr split stem", "sui cidal thoughts", "suicid", "sui cidal"),
+    ("my self", "i will kill my self", "kill myself", "kill my self"),
+    ("run together in a hashtag", "#iwanttodie", "want to die", "wanttodie"),
+    ("run together inside a word", "omgkillmyselfnow", "kill myself", "killmyself"),
 ]
 
 
@@ -57,6 +62,8 @@ NEAR_MISSES = [
     ("a double letter the phrase lacks", "stabb", "stab"),
     ("an irregular ending is not an inflection", "stabby", "stab"),
     ("only the last word is inflected", "kills myself", "kill myself"),
+    ("a split leaving a part under three letters", "pi ngers", "pingers"),
+    ("a short phrase is not matched run together", "ihateyou", "hate you"),
 ]
 
 
