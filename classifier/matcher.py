@@ -7,6 +7,7 @@ rare texts that stretch letters (`diieee`).
 """
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_right
 from collections import defaultdict
@@ -28,8 +29,13 @@ _RUN_MARKER = ("run",)
 SEPARATOR = "\x01"
 BATCH_GAP = f" {SEPARATOR} "
 _SPACE = ord(" ")
-_BANG, _A, _Z = ord("!"), ord("a"), ord("z")
-_GAP_AFTER = len(BATCH_GAP).__add__  # a text's length plus the gap that follows it
+_BANG_BEFORE_LETTER = re.compile(rb"!(?=[a-z])")
+_GAP_AFTER = len(BATCH_GAP).__add__
+_FREQUENCY_RANK = {c: i for i, c in enumerate(" etaoinshrdlcumwfgypbvkjxqz0123456789")}
+
+
+def _by_letter_frequency(key: str) -> list[int]:
+    return [_FREQUENCY_RANK.get(c, len(_FREQUENCY_RANK)) for c in key]  # a text's length plus the gap that follows it
 
 
 class Matcher:
@@ -47,8 +53,10 @@ class Matcher:
         for index, phrase in enumerate(self._phrases):
             for key in keys_for(phrase, index):
                 grouped[key.text].append(key)
-        for text, keys in grouped.items():
-            self._main.add_word(text, tuple(keys))
+        # pyahocorasick scans a node's children in insertion order: insert so that common
+        # letters come first at every node (a few per cent faster on every character).
+        for text in sorted(grouped, key=_by_letter_frequency):
+            self._main.add_word(text, tuple(grouped[text]))
         for marker in RUN_MARKERS:
             if marker not in grouped:
                 self._main.add_word(marker, _RUN_MARKER)
@@ -183,6 +191,9 @@ class _Batch:
                          for k, (s, n) in enumerate(zip(starts, lengths))]
                 lengths = list(map(len, parts))
                 view = BATCH_GAP.join(parts).encode("utf-8")
+        if b"!" in view:  # nearly always punctuation; a `!` inside a word takes the regex
+            view = (fix_bangs(view.decode("utf-8")).encode("utf-8")
+                    if _BANG_BEFORE_LETTER.search(view) else view.replace(b"!", b" "))
         # Where each text's view starts in the padded, unsqueezed string.
         self._origins = list(accumulate(map(_GAP_AFTER, lengths[:-1]), initial=1))
         padded = b" " + view + b" "
@@ -192,7 +203,6 @@ class _Batch:
         else:
             chars = np.frombuffer(padded.decode("utf-8").encode("utf-32-le"), dtype="<u4")
             encoding = "utf-32-le"
-        chars = _without_bangs(chars, encoding)
         space = chars == _SPACE
         removed = np.flatnonzero(space[1:] & space[:-1]) + 1  # a space after a space goes
         if len(removed):
@@ -230,21 +240,6 @@ class _Batch:
         k = self.spans([index], [index])[0][0]
         return k, Normalised(self.text[first:max(first, last)], [s for _, s, _ in spans],
                              [e for _, _, e in spans])
-
-
-def _without_bangs(chars: np.ndarray, encoding: str) -> np.ndarray:
-    """`fix_bangs` at numpy speed for the common case: every `!` is punctuation (not followed
-    by a letter) and becomes a space. A batch with a `!` inside a word takes the regex."""
-    bangs = np.flatnonzero(chars == _BANG)
-    if not len(bangs):
-        return chars
-    after = chars[bangs + 1]  # the padding guarantees a character after each
-    if np.any((after >= _A) & (after <= _Z)):
-        fixed = fix_bangs(chars.tobytes().decode(encoding))
-        return np.frombuffer(fixed.encode(encoding), dtype=chars.dtype)
-    chars = chars.copy()
-    chars[bangs] = _SPACE
-    return chars
 
 
 def resolve_overlaps(matches: list[PhraseMatch]) -> list[PhraseMatch]:

@@ -21,6 +21,9 @@ MAX_L_SWAPS = 3
 #: a one-word phrase this long gets a key per split point that leaves both parts this long.
 SPLIT_MIN_WORD, SPLIT_MIN_PART = 6, 3
 SPLIT_EXTRA = {"myself": "my self"}
+#: Letters spelled out one by one (`k i l l`, `s.u.i.c.i.d.e`) are matched for phrases of up
+#: to this many letters, as written (not inflected): longer ones are not typed that way.
+SPELLED_MAX = 20
 #: ... and run words together (`#killmyself`, `iwanttodie`): a phrase of two or more words
 #: also matches with its spaces dropped, even inside a longer word, once it is this long.
 MERGED_MIN = 8
@@ -121,6 +124,7 @@ def split_forms(view: str) -> set[str]:
 
 def keys_for(phrase: Phrase, index: int) -> list[Key]:
     forms: dict[str, tuple[int, ...]] = {}
+    written = {phrase_view(phrase.phrase), phrase_view(phrase.phrase.replace("'", ""))}
     for view in base_views(phrase):
         for form in {view, view.replace("m", "rn"), view.replace("ate", "8")}:
             forms.setdefault(form, ())
@@ -131,11 +135,10 @@ def keys_for(phrase: Phrase, index: int) -> list[Key]:
                         swapped = "".join("i" if i in chosen else c for i, c in enumerate(form))
                         forms.setdefault(swapped, chosen)
         letters = view.replace(" ", "")
-        if 3 <= len(letters) <= 40:
+        if 3 <= len(letters) <= SPELLED_MAX and view in written:  # not for inflections
             forms.setdefault(" ".join(letters), ())
     keys = []
     if phrase.severity >= VARIANT_MIN_SEVERITY and phrase.match is not MatchMode.EMBEDDED:
-        written = {phrase_view(phrase.phrase), phrase_view(phrase.phrase.replace("'", ""))}
         for view in written:
             for form in split_forms(view):
                 forms.setdefault(form, ())
