@@ -2,7 +2,10 @@
 
 `tests/data/holdout_lines.jsonl` was written apart from the library and the training corpus
 (different author, different wording) to check that the keyword stage catches real pupils'
-wording, including concerns phrased without the obvious keyword.
+wording, including concerns phrased without the obvious keyword. `holdout_lines_2.jsonl` came
+later from another author who never saw the library (about a third of its concerns without
+the keyword); the library caught 86% of it, and the gaps it showed steered library release
+2026.12.0, so both files now guard against regressions rather than estimate recall.
 """
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from classifier.matcher import Matcher
 from classifier.phrases import PhraseLibrary
 from classifier.taxonomy import CATEGORY_IDS
 
-HOLDOUT = Path(__file__).resolve().parents[1] / "data" / "holdout_lines.jsonl"
-ROWS = [json.loads(line) for line in HOLDOUT.read_text(encoding="utf-8").splitlines()]
+DATA = Path(__file__).resolve().parents[1] / "data"
+HOLDOUTS = {path.name: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+            for path in sorted(DATA.glob("holdout_lines*.jsonl"))}
+ROWS = [row for rows in HOLDOUTS.values() for row in rows]
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +29,9 @@ def matcher() -> Matcher:
     return Matcher.for_library(PhraseLibrary.load())
 
 
-def test_keyword_stage_catches_95_percent_of_genuine_concerns(matcher):
-    genuine = [r for r in ROWS if r["label"] != "none"]
+@pytest.mark.parametrize("holdout", sorted(HOLDOUTS))
+def test_keyword_stage_catches_95_percent_of_genuine_concerns(matcher, holdout):
+    genuine = [r for r in HOLDOUTS[holdout] if r["label"] != "none"]
     missed = [r["text"] for r in genuine if not matcher.find(r["text"])]
     recall = 1 - len(missed) / len(genuine)
     assert recall >= 0.95, f"recall {recall:.3f}; missed: {missed}"
