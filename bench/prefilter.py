@@ -42,8 +42,8 @@ NOISE = [lambda s: s.replace("'", "’"), lambda s: s.upper(),
 
 
 def build_library(target: int, rng: random.Random) -> PhraseLibrary:
-    """The shipped library, padded with made-up phrases to `target` entries (same shape:
-    mostly 2-3 words, a few stems) so the automaton is the size of a large school's."""
+    """The shipped library, padded with made-up phrases (same shape: mostly 2-3 words, a few
+    stems) or cut to `target` entries, so that every run times the same library size."""
     shipped = PhraseLibrary.load()
     phrases = list(shipped.phrases)
     syllables = "ka zo rim bel tus vor nax pli dre gum sof wen yat quo hib lur".split()
