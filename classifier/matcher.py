@@ -18,19 +18,19 @@ from typing import ClassVar, Sequence
 import ahocorasick
 import numpy as np
 
-from classifier.normalise import (ASCII_TABLE, RUN_MARKERS, Normalised, TextMap,
+from classifier.normalise import (ASCII_TABLE, Normalised, TextMap,
                                   collapse_runs, fix_bangs, fold, fold_aligned, run_lengths)
 from classifier.phrases import PhraseLibrary
 from classifier.records import PhraseMatch
 from classifier.variants import L_LOOKALIKES, Key, _pad, base_views, keys_for
 
-_RUN_MARKER = ("run",)
 #: Joins a batch's texts: no key holds it, so no match crosses from one text to the next.
 SEPARATOR = "\x01"
 BATCH_GAP = f" {SEPARATOR} "
 _SPACE = ord(" ")
 _BANG_BEFORE_LETTER = re.compile(rb"!(?=[a-z])")
 _GAP_AFTER = len(BATCH_GAP).__add__
+_A, _Z = ord("a"), ord("z")
 _FREQUENCY_RANK = {c: i for i, c in enumerate(" etaoinshrdlcumwfgypbvkjxqz0123456789")}
 
 
@@ -57,9 +57,6 @@ class Matcher:
         # letters come first at every node (a few per cent faster on every character).
         for text in sorted(grouped, key=_by_letter_frequency):
             self._main.add_word(text, tuple(grouped[text]))
-        for marker in RUN_MARKERS:
-            if marker not in grouped:
-                self._main.add_word(marker, _RUN_MARKER)
         self._main.make_automaton()
         self._collapsed = ahocorasick.Automaton()
         collapsed: dict[str, list[tuple[int, int, int, tuple[int, ...]]]] = defaultdict(list)
@@ -100,11 +97,7 @@ class Matcher:
         firsts: list[int] = []
         lasts: list[int] = []
         keys_found: list[Key] = []
-        stretched: set[int] = set()
         for end, keys in self._main.iter(words):
-            if keys is _RUN_MARKER:
-                stretched.add(end)
-                continue
             for key in keys:
                 firsts.append(end - key.reach)
                 # a stem reports the whole word it starts
@@ -121,8 +114,11 @@ class Matcher:
                 phrase = phrases[key.phrase_index]
                 found.setdefault(k, []).append(PhraseMatch(
                     phrase.phrase, phrase.category, phrase.severity, start, end))
-        for k, segment in {k: s for k, s in map(batch.segment, stretched)}.items():
-            found.setdefault(k, []).extend(self._find_stretched(segment))
+        stretched = batch.stretched  # one index in each text that stretches a letter
+        by_text = {k: index for (k, _, _), index in zip(batch.spans(stretched, stretched),
+                                                        stretched)}
+        for k, index in by_text.items():
+            found.setdefault(k, []).extend(self._find_stretched(batch.segment(index)))
         results: list[list[PhraseMatch]] = [[] for _ in texts]
         for k, hits in found.items():
             results[k] = resolve_overlaps(hits) if len(hits) > 1 else hits
@@ -160,7 +156,7 @@ class _Batch:
     spaces) with numpy. Only the positions of the removed spaces are kept: a hit's position
     is mapped back by counting the removals before it, for all of a batch's hits at once."""
 
-    __slots__ = ("texts", "text", "_removed", "_origins", "_bases")
+    __slots__ = ("texts", "text", "stretched", "_removed", "_origins", "_bases")
 
     def __init__(self, texts: Sequence[str]) -> None:
         self.texts = texts
@@ -210,13 +206,20 @@ class _Batch:
             keep[removed] = False
             chars = chars[keep]
         self.text = chars.tobytes().decode(encoding)
+        # Three of a letter in a row (`nooo`, `diieee`): those texts are matched again with
+        # runs collapsed. Found here with numpy rather than by automaton keys such as `aaa`,
+        # which would make the automaton step into a key on every letter of every text.
+        pairs = chars[1:] == chars[:-1]
+        runs = np.flatnonzero(pairs[1:] & pairs[:-1])
+        runs = runs[(chars[runs] >= _A) & (chars[runs] <= _Z)]  # letters, not digits
+        self.stretched: list[int] = runs.tolist()
         # removal i comes after `_removed[i]` kept characters
         self._removed = removed - np.arange(len(removed))
 
     def spans(self, firsts: list[int], lasts: list[int]) -> list[tuple[int, int, int]]:
         """(text index, original start, original end) for hits whose first and last
         characters sit at `firsts` and `lasts` of the squeezed string."""
-        ends = np.asarray(firsts + lasts)
+        ends = np.asarray(firsts + lasts, dtype=np.int64)
         ends = (ends + np.searchsorted(self._removed, ends, side="right")).tolist()
         n = len(firsts)
         origins = self._origins
@@ -228,18 +231,17 @@ class _Batch:
             out.append((k, *base.span(start, end)) if base is not None else (k, start, end))
         return out
 
-    def segment(self, index: int) -> tuple[int, Normalised]:
-        """The text that the squeezed string's character at `index` belongs to: its index
-        and its part of the squeezed string, mapped to the original text."""
+    def segment(self, index: int) -> Normalised:
+        """The part of the squeezed string that holds its character at `index` (one text's),
+        mapped to that text."""
         before = self.text.rfind(SEPARATOR, 0, index)
         first = before + 2 if before != -1 else 1
         last = self.text.find(SEPARATOR, index)
-        last = (last if last != -1 else len(self.text)) - 1
-        positions = list(range(first, max(first, last)))
+        last = max(first, (last if last != -1 else len(self.text)) - 1)
+        positions = list(range(first, last))
         spans = self.spans(positions, positions)
-        k = self.spans([index], [index])[0][0]
-        return k, Normalised(self.text[first:max(first, last)], [s for _, s, _ in spans],
-                             [e for _, _, e in spans])
+        return Normalised(self.text[first:last], [s for _, s, _ in spans],
+                          [e for _, _, e in spans])
 
 
 def resolve_overlaps(matches: list[PhraseMatch]) -> list[PhraseMatch]:

@@ -24,8 +24,10 @@ SPLIT_EXTRA = {"myself": "my self"}
 #: Letters spelled out one by one (`k i l l`, `s.u.i.c.i.d.e`) are matched for phrases of up
 #: to this many letters, as written (not inflected): longer ones are not typed that way.
 SPELLED_MAX = 20
-#: ... and run words together (`#killmyself`, `iwanttodie`): a phrase of two or more words
-#: also matches with its spaces dropped, even inside a longer word, once it is this long.
+#: ... and run words together (`#killmyself`, `wanttodie`): a phrase of two or more words
+#: also matches with its spaces dropped once it is this long, from the start of a word to
+#: wherever that word ends. Not inside a word: keys that may start anywhere make the
+#: automaton follow every letter of every text, which cost a tenth of the prefilter's speed.
 MERGED_MIN = 8
 #: Splits and run-together forms are not made for broad triggers (severity 1): those are
 #: single everyday words, and their split halves would fire on ordinary text.
@@ -126,16 +128,21 @@ def keys_for(phrase: Phrase, index: int) -> list[Key]:
     forms: dict[str, tuple[int, ...]] = {}
     written = {phrase_view(phrase.phrase), phrase_view(phrase.phrase.replace("'", ""))}
     for view in base_views(phrase):
-        for form in {view, view.replace("m", "rn"), view.replace("ate", "8")}:
+        # An inflected form gets one OCR slip at a time, not every combination: together
+        # they would double the automaton, and a bigger automaton is slower on every text.
+        as_written = view in written
+        ocr_forms = {view, view.replace("m", "rn"), view.replace("ate", "8")} if as_written \
+            else {view}
+        for form in ocr_forms:
             forms.setdefault(form, ())
             l_positions = [i for i, c in enumerate(form) if c == "l"]
             if len(l_positions) <= MAX_L_SWAPS:
-                for size in range(1, len(l_positions) + 1):
+                for size in range(1, (len(l_positions) if as_written else 1) + 1):
                     for chosen in combinations(l_positions, size):
                         swapped = "".join("i" if i in chosen else c for i, c in enumerate(form))
                         forms.setdefault(swapped, chosen)
         letters = view.replace(" ", "")
-        if 3 <= len(letters) <= SPELLED_MAX and view in written:  # not for inflections
+        if 3 <= len(letters) <= SPELLED_MAX and as_written:
             forms.setdefault(" ".join(letters), ())
     keys = []
     if phrase.severity >= VARIANT_MIN_SEVERITY and phrase.match is not MatchMode.EMBEDDED:
@@ -144,7 +151,7 @@ def keys_for(phrase: Phrase, index: int) -> list[Key]:
                 forms.setdefault(form, ())
             merged = view.replace(" ", "")
             if " " in view and len(merged) >= MERGED_MIN and merged not in forms:
-                keys.append(Key(merged, index, 0, 0, ()))
+                keys.append(Key(" " + merged, index, 1, 0, ()))
     for form, lookalikes in forms.items():
         text, lead, trail = _pad(form, phrase.match)
         keys.append(Key(text, index, lead, trail, lookalikes))

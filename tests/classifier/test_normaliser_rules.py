@@ -40,8 +40,8 @@ OBFUSCATIONS = [
     ("ocr split word", "got some pin gers", "pingers", "pin gers"),
     ("ocr split stem", "sui cidal thoughts", "suicid", "sui cidal"),
     ("my self", "i will kill my self", "kill myself", "kill my self"),
-    ("run together in a hashtag", "#iwanttodie", "want to die", "wanttodie"),
-    ("run together inside a word", "omgkillmyselfnow", "kill myself", "killmyself"),
+    ("run together in a hashtag", "#wanttodie", "want to die", "wanttodie"),
+    ("run together, and the word goes on", "killmyselfnow", "kill myself", "killmyselfnow"),
 ]
 
 
@@ -64,6 +64,7 @@ NEAR_MISSES = [
     ("only the last word is inflected", "kills myself", "kill myself"),
     ("a split leaving a part under three letters", "pi ngers", "pingers"),
     ("a short phrase is not matched run together", "ihateyou", "hate you"),
+    ("a run-together phrase must start a word", "omgkillmyself", "kill myself"),
 ]
 
 
