@@ -18,8 +18,16 @@ from typing import ClassVar, Sequence
 import ahocorasick
 import numpy as np
 
-from classifier.normalise import (ASCII_TABLE, Normalised, TextMap,
-                                  collapse_runs, fix_bangs, fold, fold_aligned, run_lengths)
+from classifier.normalise import (
+    ASCII_TABLE,
+    Normalised,
+    TextMap,
+    collapse_runs,
+    fix_bangs,
+    fold,
+    fold_aligned,
+    run_lengths,
+)
 from classifier.phrases import PhraseLibrary
 from classifier.records import PhraseMatch
 from classifier.variants import L_LOOKALIKES, Key, _pad, base_views, keys_for
@@ -29,13 +37,13 @@ SEPARATOR = "\x01"
 BATCH_GAP = f" {SEPARATOR} "
 _SPACE = ord(" ")
 _BANG_BEFORE_LETTER = re.compile(rb"!(?=[a-z])")
-_GAP_AFTER = len(BATCH_GAP).__add__
+_GAP_AFTER = len(BATCH_GAP).__add__  # a text's length plus the gap that follows it
 _A, _Z = ord("a"), ord("z")
 _FREQUENCY_RANK = {c: i for i, c in enumerate(" etaoinshrdlcumwfgypbvkjxqz0123456789")}
 
 
 def _by_letter_frequency(key: str) -> list[int]:
-    return [_FREQUENCY_RANK.get(c, len(_FREQUENCY_RANK)) for c in key]  # a text's length plus the gap that follows it
+    return [_FREQUENCY_RANK.get(c, len(_FREQUENCY_RANK)) for c in key]
 
 
 class Matcher:
@@ -114,7 +122,7 @@ class Matcher:
                 phrase = phrases[key.phrase_index]
                 found.setdefault(k, []).append(PhraseMatch(
                     phrase.phrase, phrase.category, phrase.severity, start, end))
-        stretched = batch.stretched  # one index in each text that stretches a letter
+        stretched = batch.stretched  # where a letter repeats three times; one per text kept
         by_text = {k: index for (k, _, _), index in zip(batch.spans(stretched, stretched),
                                                         stretched)}
         for k, index in by_text.items():

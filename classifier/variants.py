@@ -100,7 +100,7 @@ def base_views(phrase: Phrase) -> set[str]:
     if "'" in phrase.phrase:
         views.add(phrase_view(phrase.phrase.replace("'", "")))
     if phrase.match is MatchMode.WORD:
-        for view in list(views):
+        for view in list(views):  # a copy: the loop adds to `views`
             head, _, last = view.rpartition(" ")
             views.update(f"{head} {form}".lstrip() for form in inflections(last))
     return {v for v in views if v}
