@@ -160,9 +160,6 @@ class TextMap(Protocol):
 
 
 _RUN = re.compile(r"([a-z])\1+")
-#: Three of a letter in a row: rare in writing, common in `nooooo` and `diieee`. Texts that
-#: contain one are also matched with runs collapsed.
-RUN_MARKERS = tuple(c * 3 for c in "abcdefghijklmnopqrstuvwxyz")
 
 
 def collapse_runs(norm: TextMap) -> tuple[Normalised, list[int]]:
