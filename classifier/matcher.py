@@ -30,8 +30,10 @@ from classifier.normalise import (
 )
 from classifier.phrases import PhraseLibrary
 from classifier.records import PhraseMatch
-from classifier.variants import L_LOOKALIKES, Key, _pad, base_views, keys_for
+from classifier.variants import (FRAGMENTS, L_LOOKALIKES, Key, _pad, base_views, despaced_views,
+                                 keys_for)
 
+_FRAGMENT = ("fragment",)  # the automaton value of a two-letter piece that is not a word
 #: Joins a batch's texts: no key holds it, so no match crosses from one text to the next.
 SEPARATOR = "\x01"
 BATCH_GAP = f" {SEPARATOR} "
@@ -65,7 +67,18 @@ class Matcher:
         # letters come first at every node (a few per cent faster on every character).
         for text in sorted(grouped, key=_by_letter_frequency):
             self._main.add_word(text, tuple(grouped[text]))
+        for fragment in FRAGMENTS:
+            if f" {fragment} " not in grouped:
+                self._main.add_word(f" {fragment} ", _FRAGMENT)
         self._main.make_automaton()
+        self._despaced = ahocorasick.Automaton()
+        despaced: dict[str, list[int]] = defaultdict(list)
+        for index, phrase in enumerate(self._phrases):
+            for view in despaced_views(phrase):
+                despaced[view].append(index)
+        for text, indexes in despaced.items():
+            self._despaced.add_word(text, (len(text), tuple(indexes)))
+        self._despaced.make_automaton()
         self._collapsed = ahocorasick.Automaton()
         collapsed: dict[str, list[tuple[int, int, int, tuple[int, ...]]]] = defaultdict(list)
         for index, phrase in enumerate(self._phrases):
@@ -105,7 +118,11 @@ class Matcher:
         firsts: list[int] = []
         lasts: list[int] = []
         keys_found: list[Key] = []
+        fragments: list[int] = []
         for end, keys in self._main.iter(words):
+            if keys is _FRAGMENT:
+                fragments.append(end)
+                continue
             for key in keys:
                 firsts.append(end - key.reach)
                 # a stem reports the whole word it starts
@@ -127,6 +144,8 @@ class Matcher:
                                                         stretched)}
         for k, index in by_text.items():
             found.setdefault(k, []).extend(self._find_stretched(batch.segment(index)))
+        for k in {k for k, _, _ in batch.spans(fragments, fragments)}:
+            found.setdefault(k, []).extend(self._find_despaced(texts[k]))
         results: list[list[PhraseMatch]] = [[] for _ in texts]
         for k, hits in found.items():
             results[k] = resolve_overlaps(hits) if len(hits) > 1 else hits
@@ -138,6 +157,25 @@ class Matcher:
         positions = [first + p for p in key.lookalikes]
         return all(batch.texts[k][start] in L_LOOKALIKES
                    for k, start, _ in batch.spans(positions, positions))
+
+    def _find_despaced(self, text: str) -> list[PhraseMatch]:
+        """Phrases in a text that OCR broke apart, read with every space removed. The hits
+        that the spaced reading found already come back too; overlap resolution drops them."""
+        base = fold(text)
+        letters = [i for i, c in enumerate(base.text) if c != " "]
+        despaced = "".join(base.text[i] for i in letters)
+        # ... and once more with OCR's I, 1 and | read as `l` (`Iife`)
+        as_l = "".join("l" if text[base.span(i, i + 1)[0]] in L_LOOKALIKES else c
+                       for i, c in zip(letters, despaced))
+        found = {}
+        for reading in {despaced, as_l}:
+            for end, (length, indexes) in self._despaced.iter(reading):
+                o_start, o_end = base.span(letters[end - length + 1], letters[end] + 1)
+                for index in indexes:
+                    phrase = self._phrases[index]
+                    found[index, o_start] = PhraseMatch(phrase.phrase, phrase.category,
+                                                        phrase.severity, o_start, o_end)
+        return list(found.values())
 
     def _find_stretched(self, norm: TextMap) -> list[PhraseMatch]:
         collapsed, runs = collapse_runs(norm)

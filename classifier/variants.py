@@ -29,6 +29,18 @@ SPELLED_MAX = 20
 #: wherever that word ends. Not inside a word: keys that may start anywhere make the
 #: automaton follow every letter of every text, which cost a tenth of the prefilter's speed.
 MERGED_MIN = 8
+#: OCR breaks words anywhere (`se lf h a rm`, `secr et`): a text with a two-letter piece
+#: that is not a word is also matched with its spaces removed, against phrases at least
+#: this long without theirs (shorter ones would turn up inside unrelated words).
+DESPACED_MIN = 6
+#: Two-letter words and chat forms that are not OCR fragments (`i ll`, `you re` come from
+#: apostrophes).
+SHORT_WORDS = frozenset(
+    "ad ah am an as at aw be bf by da de do dr eh ex ez fr gf gg go ha he hi hm id if ig im "
+    "in is it jk la ll lo ma me mm mr ms my nd no np of oh ok on or ow pa pc pm re rn so st "
+    "th to tv ty uh uk um up ur us ve vs we xd ya ye yo".split())
+FRAGMENTS = tuple(a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"
+                  if a + b not in SHORT_WORDS)
 #: Splits and run-together forms are not made for broad triggers (severity 1): those are
 #: single everyday words, and their split halves would fire on ordinary text.
 VARIANT_MIN_SEVERITY = 2
@@ -122,6 +134,14 @@ def split_forms(view: str) -> set[str]:
             splits.add(SPLIT_EXTRA[word])
         forms.update(" ".join(words[:i] + [split] + words[i + 1:]) for split in splits)
     return forms
+
+
+def despaced_views(phrase: Phrase) -> set[str]:
+    """The phrase as written with its spaces removed, for texts that OCR broke apart."""
+    if phrase.severity < VARIANT_MIN_SEVERITY or phrase.match is MatchMode.EMBEDDED:
+        return set()
+    views = {phrase_view(phrase.phrase), phrase_view(phrase.phrase.replace("'", ""))}
+    return {v.replace(" ", "") for v in views if len(v.replace(" ", "")) >= DESPACED_MIN}
 
 
 def keys_for(phrase: Phrase, index: int) -> list[Key]:

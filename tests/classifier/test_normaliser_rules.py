@@ -41,6 +41,9 @@ OBFUSCATIONS = [
     ("ocr split stem", "sui cidal thoughts", "suicid", "sui cidal"),
     ("my self", "i will kill my self", "kill myself", "kill my self"),
     ("run together in a hashtag", "#wanttodie", "want to die", "wanttodie"),
+    ("ocr breaks anywhere", "got some pi ngers", "pingers", "pi ngers"),
+    ("ocr breaks several words", "se lf h a rm", "self harm", "se lf h a rm"),
+    ("ocr breaks and swaps I for l", "i will ki ll mys eIf", "kill myself", "ki ll mys eIf"),
     ("run together, and the word goes on", "killmyselfnow", "kill myself", "killmyselfnow"),
 ]
 
@@ -62,7 +65,8 @@ NEAR_MISSES = [
     ("a double letter the phrase lacks", "stabb", "stab"),
     ("an irregular ending is not an inflection", "stabby", "stab"),
     ("only the last word is inflected", "kills myself", "kill myself"),
-    ("a split leaving a part under three letters", "pi ngers", "pingers"),
+    ("a short phrase is not read with spaces removed", "a kn ife", "knife"),
+    ("no two-letter piece, no despaced reading", "i want to kill mys elfish", "kill myself"),
     ("a short phrase is not matched run together", "ihateyou", "hate you"),
     ("a run-together phrase must start a word", "omgkillmyself", "kill myself"),
 ]
