@@ -22,6 +22,7 @@ from classifier.normalise import (
     ASCII_TABLE,
     Normalised,
     TextMap,
+    capital_i_misread,
     collapse_runs,
     fix_bangs,
     fold,
@@ -214,7 +215,8 @@ class _Batch:
         source = list(texts) if others else texts
         for k in others:
             source[k] = " " * lengths[k]
-        view = BATCH_GAP.join(source).encode("ascii").translate(ASCII_TABLE)
+        raw = BATCH_GAP.join(source).encode("ascii")
+        view = capital_i_misread(raw, raw.translate(ASCII_TABLE))
         if others:
             patched = bytearray(view)
             starts = list(accumulate(map(_GAP_AFTER, lengths[:-1]), initial=0))

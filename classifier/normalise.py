@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 # ---------------------------------------------------------------------------------------------
 # One character in, one character out: case, leetspeak and OCR look-alikes, and every other
 # non-alphanumeric character becomes a space (the word separator the phrase keys are padded
@@ -44,6 +46,7 @@ HOMOGLYPHS = {
     "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ѵ": "v", "ı": "i", "ł": "l", "ø": "o", "ß": "ss",
     "æ": "ae", "œ": "oe", "đ": "d", "ħ": "h", "ŧ": "t",
 }
+_ELL, _CAP_A, _CAP_Z, _ZERO, _NINE = ord("l"), ord("A"), ord("Z"), ord("0"), ord("9")
 # Invisible characters that split a word without showing: `su\u200bicide`.
 _INVISIBLE = {0x00AD, 0x034F, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
 
@@ -111,6 +114,25 @@ class Normalised:
         return self.starts[start], self.ends[end - 1]
 
 
+def capital_i_misread(raw: bytes, view: bytes) -> bytes:
+    """In capitals, a lowercase `l` between capitals or digits is an `I` that OCR (or a
+    filter-dodger) wrote as `l`: `CASlN0 B0NUS`, `SPlNS`. Read it as `i`; one numpy pass
+    finds the few candidates, so ordinary text pays almost nothing."""
+    chars = np.frombuffer(raw, dtype=np.uint8)
+    ells = np.flatnonzero(chars[1:-1] == _ELL) + 1
+    if not len(ells):
+        return view
+    before, after = chars[ells - 1], chars[ells + 1]
+    capital = ((before >= _CAP_A) & (before <= _CAP_Z)) & (
+        ((after >= _CAP_A) & (after <= _CAP_Z)) | ((after >= _ZERO) & (after <= _NINE)))
+    misread = ells[capital]
+    if not len(misread):
+        return view
+    patched = np.frombuffer(view, dtype=np.uint8).copy()
+    patched[misread] = ord("i")
+    return patched.tobytes()
+
+
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -119,7 +141,8 @@ def fold_aligned(text: str) -> str | None:
     so that offsets need no map (nearly every text: accents, curly quotes, emoji,
     homoglyphs); None otherwise. ASCII is translated as bytes in one C call, and only the
     non-ASCII characters are looked up one by one."""
-    view = text.encode("ascii", "replace").translate(ASCII_TABLE)  # one '?' per code point
+    raw = text.encode("ascii", "replace")  # one '?' per code point
+    view = capital_i_misread(raw, raw.translate(ASCII_TABLE))
     if not text.isascii():
         patched = bytearray(view)
         for m in _NON_ASCII.finditer(text):

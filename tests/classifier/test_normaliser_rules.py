@@ -42,6 +42,7 @@ OBFUSCATIONS = [
     ("my self", "i will kill my self", "kill myself", "kill my self"),
     ("run together in a hashtag", "#wanttodie", "want to die", "wanttodie"),
     ("ocr breaks anywhere", "got some pi ngers", "pingers", "pi ngers"),
+    ("ocr l for a capital I", "SUlClDE", "suicid", "SUlClDE"),
     ("ocr breaks several words", "se lf h a rm", "self harm", "se lf h a rm"),
     ("ocr breaks and swaps I for l", "i will ki ll mys eIf", "kill myself", "ki ll mys eIf"),
     ("run together, and the word goes on", "killmyselfnow", "kill myself", "killmyselfnow"),
@@ -69,6 +70,7 @@ NEAR_MISSES = [
     ("no two-letter piece, no despaced reading", "i want to kill mys elfish", "kill myself"),
     ("a short phrase is not matched run together", "ihateyou", "hate you"),
     ("a run-together phrase must start a word", "omgkillmyself", "kill myself"),
+    ("an l among capitals is read as I", "FAlL", "fall"),
 ]
 
 
