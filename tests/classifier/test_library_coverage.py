@@ -50,15 +50,21 @@ def test_innocent_uses_of_trigger_words_are_reported_for_the_model_to_judge(matc
     assert sum(bool(matcher.find(t)) for t in innocent) >= len(innocent) // 2
 
 
-UNMET = DATA / "holdout_3_unmet.jsonl"
+UNMET_FLOORS = {
+    # Mirrors the evaluation mix (330 concerns, one in six without the obvious keyword; 60
+    # innocent lines), by an author who never saw the library. Library 2026.12.0 rounds 1-2
+    # caught 90.9% of it (96.4% of keyword lines, 64% of the rest); round 3 and the despaced
+    # reading, partly steered by its misses, took it to 94.2%.
+    "holdout_3_unmet.jsonl": 0.93,
+    # The same mix by another unseen author, written after round 3: 87.3% before round 4
+    # (96.4% of keyword lines, 42% of the rest), 88.8% after it and the capital-I rule.
+    "holdout_4_unmet.jsonl": 0.88,
+}
 
 
-def test_third_holdout_stays_above_its_baseline(matcher):
-    """`holdout_3_unmet.jsonl` mirrors the evaluation mix (330 concerns, one in six without the
-    obvious keyword; 60 innocent lines) and was written by an author who never saw the
-    library. Library 2026.12.0 rounds 1-2 caught 90.9% of it (96.4% of the keyword lines, 64% of
-    the rest); round 3 and the despaced reading, partly steered by its misses, brought it to
-    93.9%. The 95% target is not met on it yet: this floor only stops it slipping back."""
-    rows = [json.loads(line) for line in UNMET.read_text(encoding="utf-8").splitlines()]
+@pytest.mark.parametrize("name", sorted(UNMET_FLOORS))
+def test_unmet_holdouts_stay_above_their_floor(matcher, name):
+    """The 95% target is not met on these yet: the floors only stop them slipping back."""
+    rows = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
     genuine = [r["text"] for r in rows if r["label"] != "none"]
-    assert sum(bool(matcher.find(t)) for t in genuine) / len(genuine) >= 0.93
+    assert sum(bool(matcher.find(t)) for t in genuine) / len(genuine) >= UNMET_FLOORS[name]
