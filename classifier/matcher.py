@@ -7,7 +7,6 @@ rare texts that stretch letters (`diieee`).
 """
 from __future__ import annotations
 
-import re
 import threading
 from bisect import bisect_right
 from collections import defaultdict
@@ -24,22 +23,28 @@ from classifier.normalise import (
     TextMap,
     capital_i_misread,
     collapse_runs,
-    fix_bangs,
+    fix_bangs_bytes,
     fold,
     fold_aligned,
     run_lengths,
 )
 from classifier.phrases import PhraseLibrary
 from classifier.records import PhraseMatch
-from classifier.variants import (FRAGMENTS, L_LOOKALIKES, Key, _pad, base_views, despaced_views,
-                                 keys_for)
+from classifier.variants import (
+    FRAGMENTS,
+    L_LOOKALIKES,
+    Key,
+    _pad,
+    base_views,
+    despaced_views,
+    keys_for,
+)
 
 _FRAGMENT = ("fragment",)  # the automaton value of a two-letter piece that is not a word
 #: Joins a batch's texts: no key holds it, so no match crosses from one text to the next.
 SEPARATOR = "\x01"
 BATCH_GAP = f" {SEPARATOR} "
 _SPACE = ord(" ")
-_BANG_BEFORE_LETTER = re.compile(rb"!(?=[a-z])")
 _GAP_AFTER = len(BATCH_GAP).__add__  # a text's length plus the gap that follows it
 _A, _Z = ord("a"), ord("z")
 _FREQUENCY_RANK = {c: i for i, c in enumerate(" etaoinshrdlcumwfgypbvkjxqz0123456789")}
@@ -133,13 +138,10 @@ class Matcher:
         found: dict[int, list[PhraseMatch]] = {}
         if keys_found:
             spans = batch.spans(firsts, lasts)
-            phrases = self._phrases
             for key, (k, start, end), first in zip(keys_found, spans, firsts):
                 if key.lookalikes and not self._lookalikes_hold(batch, first, key):
                     continue
-                phrase = phrases[key.phrase_index]
-                found.setdefault(k, []).append(PhraseMatch(
-                    phrase.phrase, phrase.category, phrase.severity, start, end))
+                found.setdefault(k, []).append(self._hit(key.phrase_index, start, end))
         stretched = batch.stretched  # where a letter repeats three times; one per text kept
         by_text = {k: index for (k, _, _), index in zip(batch.spans(stretched, stretched),
                                                         stretched)}
@@ -151,6 +153,11 @@ class Matcher:
         for k, hits in found.items():
             results[k] = resolve_overlaps(hits) if len(hits) > 1 else hits
         return results
+
+    def _hit(self, index: int, start: int, end: int) -> PhraseMatch:
+        """The match of phrase `index` at the original text's [start, end)."""
+        phrase = self._phrases[index]
+        return PhraseMatch(phrase.phrase, phrase.category, phrase.severity, start, end)
 
     @staticmethod
     def _lookalikes_hold(batch: "_Batch", first: int, key: Key) -> bool:
@@ -173,9 +180,7 @@ class Matcher:
             for end, (length, indexes) in self._despaced.iter(reading):
                 o_start, o_end = base.span(letters[end - length + 1], letters[end] + 1)
                 for index in indexes:
-                    phrase = self._phrases[index]
-                    found[index, o_start] = PhraseMatch(phrase.phrase, phrase.category,
-                                                        phrase.severity, o_start, o_end)
+                    found[index, o_start] = self._hit(index, o_start, o_end)
         return list(found.values())
 
     def _find_stretched(self, norm: TextMap) -> list[PhraseMatch]:
@@ -187,10 +192,7 @@ class Matcher:
                 length = len(phrase_runs)
                 start = end - (length + lead + trail) + 1 + lead - 1
                 if all(runs[start + i] >= need for i, need in enumerate(phrase_runs)):
-                    phrase = self._phrases[index]
-                    o_start, o_end = collapsed.span(start, start + length)
-                    found.append(PhraseMatch(phrase.phrase, phrase.category, phrase.severity,
-                                             o_start, o_end))
+                    found.append(self._hit(index, *collapsed.span(start, start + length)))
         return found
 
 
@@ -235,9 +237,7 @@ class _Batch:
                          for k, (s, n) in enumerate(zip(starts, lengths))]
                 lengths = list(map(len, parts))
                 view = BATCH_GAP.join(parts).encode("utf-8")
-        if b"!" in view:  # nearly always punctuation; a `!` inside a word takes the regex
-            view = (fix_bangs(view.decode("utf-8")).encode("utf-8")
-                    if _BANG_BEFORE_LETTER.search(view) else view.replace(b"!", b" "))
+        view = fix_bangs_bytes(view)
         # Where each text's view starts in the padded, unsqueezed string.
         self._origins = list(accumulate(map(_GAP_AFTER, lengths[:-1]), initial=1))
         padded = b" " + view + b" "

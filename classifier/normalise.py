@@ -46,7 +46,7 @@ HOMOGLYPHS = {
     "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ѵ": "v", "ı": "i", "ł": "l", "ø": "o", "ß": "ss",
     "æ": "ae", "œ": "oe", "đ": "d", "ħ": "h", "ŧ": "t",
 }
-_ELL, _CAP_A, _CAP_Z, _ZERO, _NINE = ord("l"), ord("A"), ord("Z"), ord("0"), ord("9")
+_ELL, _CAP_A, _ZERO, _NINE = ord("l"), ord("A"), ord("0"), ord("9")
 # Invisible characters that split a word without showing: `su\u200bicide`.
 _INVISIBLE = {0x00AD, 0x034F, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
 
@@ -98,6 +98,19 @@ def fix_bangs(view: str) -> str:
     return _BANG_BEFORE_LETTER.sub(in_word, view).replace("!", " ")
 
 
+_BANG_BEFORE_LETTER_BYTES = re.compile(rb"!(?=[a-z])")
+
+
+def fix_bangs_bytes(view: bytes) -> bytes:
+    """`fix_bangs` for a UTF-8 view. Nearly every `!` is punctuation, so the common case is
+    one C-level replace; only a view with a `!` before a letter takes the regex."""
+    if b"!" not in view:
+        return view
+    if _BANG_BEFORE_LETTER_BYTES.search(view):
+        return fix_bangs(view.decode("utf-8")).encode("utf-8")
+    return view.replace(b"!", b" ")
+
+
 @dataclass(frozen=True, slots=True)
 class Normalised:
     """A normalised view of a text. `starts[i]`/`ends[i]` give the original characters that
@@ -119,13 +132,12 @@ def capital_i_misread(raw: bytes, view: bytes) -> bytes:
     filter-dodger) wrote as `l`: `CASlN0 B0NUS`, `SPlNS`. Read it as `i`; one numpy pass
     finds the few candidates, so ordinary text pays almost nothing."""
     chars = np.frombuffer(raw, dtype=np.uint8)
-    ells = np.flatnonzero(chars[1:-1] == _ELL) + 1
+    capital = (chars - _CAP_A) < 26  # uint8 arithmetic wraps: one test for A-Z
+    ells = np.flatnonzero(capital[:-2] & (chars[1:-1] == _ELL)) + 1
     if not len(ells):
         return view
-    before, after = chars[ells - 1], chars[ells + 1]
-    capital = ((before >= _CAP_A) & (before <= _CAP_Z)) & (
-        ((after >= _CAP_A) & (after <= _CAP_Z)) | ((after >= _ZERO) & (after <= _NINE)))
-    misread = ells[capital]
+    after = chars[ells + 1]
+    misread = ells[capital[ells + 1] | ((after >= _ZERO) & (after <= _NINE))]
     if not len(misread):
         return view
     patched = np.frombuffer(view, dtype=np.uint8).copy()
@@ -151,7 +163,7 @@ def fold_aligned(text: str) -> str | None:
                 return None
             patched[m.start()] = ord(out)
         view = bytes(patched)
-    return fix_bangs(view.decode("ascii"))
+    return fix_bangs_bytes(view).decode("ascii")
 
 
 def fold(text: str) -> Normalised:
