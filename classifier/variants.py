@@ -105,9 +105,32 @@ def inflections(word: str) -> set[str]:
     return forms
 
 
+#: The verbs that most often lead a phrase (`feel like a burden`, `want to disappear`, `get
+#: him after school`), with the forms pupils write them in (`felt like a burden`, `getting
+#: him after school`). Only these: inflecting every first word grew the automaton by a third
+#: for a third of a point of recall.
+LEAD_VERB_FORMS: dict[str, tuple[str, ...]] = {
+    "feel": ("feels", "feeling", "felt"), "want": ("wants", "wanting", "wanted"),
+    "get": ("gets", "getting", "got"), "go": ("goes", "going", "went"),
+    "make": ("makes", "making", "made"), "keep": ("keeps", "keeping", "kept"),
+    "take": ("takes", "taking", "took"), "give": ("gives", "giving", "gave"),
+    "send": ("sends", "sending", "sent"), "tell": ("tells", "telling", "told"),
+    "hide": ("hides", "hiding", "hid"), "hate": ("hates", "hating", "hated"),
+    "think": ("thinks", "thinking", "thought"), "meet": ("meets", "meeting", "met"),
+    "leave": ("leaves", "leaving", "left"), "wish": ("wishes", "wishing", "wished"),
+    "need": ("needs", "needing", "needed"), "try": ("tries", "trying", "tried"),
+    "cry": ("cries", "crying", "cried"), "stop": ("stops", "stopping", "stopped"),
+    "end": ("ends", "ending", "ended"), "put": ("puts", "putting"),
+    "buy": ("buys", "buying", "bought"), "sell": ("sells", "selling", "sold"),
+    "lose": ("loses", "losing", "lost"), "win": ("wins", "winning", "won"),
+    "spread": ("spreads", "spreading"), "delete": ("deletes", "deleting", "deleted"),
+    "cover": ("covers", "covering", "covered"), "say": ("says", "saying", "said"),
+}
+
+
 def base_views(phrase: Phrase) -> set[str]:
     """The phrase as written, without apostrophes (`dont` as well as `don't`), and, for a
-    whole-word phrase, with its last word inflected."""
+    whole-word phrase, with its last word inflected or its leading verb in another form."""
     views = {phrase_view(phrase.phrase)}
     if "'" in phrase.phrase:
         views.add(phrase_view(phrase.phrase.replace("'", "")))
@@ -115,6 +138,9 @@ def base_views(phrase: Phrase) -> set[str]:
         for view in list(views):  # a copy: the loop adds to `views`
             head, _, last = view.rpartition(" ")
             views.update(f"{head} {form}".lstrip() for form in inflections(last))
+            first, _, rest = view.partition(" ")
+            if rest and phrase.severity >= VARIANT_MIN_SEVERITY:
+                views.update(f"{form} {rest}" for form in LEAD_VERB_FORMS.get(first, ()))
     return {v for v in views if v}
 
 

@@ -37,8 +37,9 @@ def test_prefix_phrase_reports_the_whole_word(small_library):
 def test_hits_are_ordered_and_point_into_the_original(small_library):
     text = "He said: EVERYONE HATES YOU.\nThen he pulled a KNIFE."
     hits = Matcher.for_library(small_library).find(text)
-    assert [text[h.start:h.end] for h in hits] == ["EVERYONE HATES YOU", "KNIFE"]
-    assert [h.severity for h in hits] == [4, 3]
+    # `hates you` (violence) overlaps the bullying phrase: both categories are kept.
+    assert [text[h.start:h.end] for h in hits] == ["EVERYONE HATES YOU", "HATES YOU", "KNIFE"]
+    assert [h.severity for h in hits] == [4, 2, 3]
 
 
 def test_no_hits_in_innocent_everyday_text(small_library):
@@ -53,16 +54,17 @@ def test_matcher_is_built_once_per_library_version(small_library):
 
 def test_agrees_with_flashtext_on_plain_lowercase_text():
     """Where no normaliser rule applies, our hit set is flashtext's (per category, since
-    flashtext keeps one of two overlapping phrases and we keep both categories)."""
+    flashtext keeps one of two overlapping phrases and we keep both categories). No phrase
+    here starts with a verb the matcher inflects (`hates you` would be a rule applying)."""
     rng = random.Random(7)
     vocab = ("the a to and of you it is in that me my so was for on this with but just have "
              "not be are at like do we they what can all get if your no up know go out about "
              "one really how when time people want think school day knife plug kill myself "
-             "hate you want to die stab loser everyone hates").split()
+             "hurt you want to die stab loser everyone hates").split()
     library = PhraseLibrary.build(
         [Phrase(p, c, 3) for p, c in [("kill myself", "suicide"), ("want to die", "suicide"),
                                       ("kill", "violence"), ("knife", "violence"),
-                                      ("stab", "violence"), ("hate you", "violence"),
+                                      ("stab", "violence"), ("hurt you", "violence"),
                                       ("plug", "substance_misuse"), ("loser", "bullying"),
                                       ("everyone hates you", "bullying"),
                                       ("people want", "bullying")]], "agree.1")
