@@ -30,8 +30,9 @@ SPELLED_MAX = 20
 #: automaton follow every letter of every text, which cost a tenth of the prefilter's speed.
 MERGED_MIN = 8
 #: OCR breaks words anywhere (`se lf h a rm`, `secr et`): a text with a two-letter piece
-#: that is not a word is also matched with its spaces removed, against phrases at least
-#: this long without theirs (shorter ones would turn up inside unrelated words).
+#: that is not a word (or a lone letter that is none) is also matched with its spaces
+#: removed, against phrases at least this long without theirs (shorter ones would turn up
+#: inside unrelated words).
 DESPACED_MIN = 6
 #: Two-letter words and chat forms that are not OCR fragments (`i ll`, `you re` come from
 #: apostrophes).
@@ -39,8 +40,11 @@ SHORT_WORDS = frozenset(
     "ad ah am an as at aw be bf by da de do dr eh ex ez fr gf gg go ha he hi hm id if ig im "
     "in is it jk la ll lo ma me mm mr ms my nd no np of oh ok on or ow pa pc pm re rn so st "
     "th to tv ty uh uk um up ur us ve vs we xd ya ye yo".split())
+#: ... and single letters that are no chat word either (`i f eel so a l one`, `a g e`): not
+#: `a i u r n k x y b c o w`, nor the `m s t d` that a dropped apostrophe leaves (`i m`).
+LONE_LETTERS = tuple("efghjlpqvz")
 FRAGMENTS = tuple(a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"
-                  if a + b not in SHORT_WORDS)
+                  if a + b not in SHORT_WORDS) + LONE_LETTERS
 #: Splits and run-together forms are not made for broad triggers (severity 1): those are
 #: single everyday words, and their split halves would fire on ordinary text.
 VARIANT_MIN_SEVERITY = 2
@@ -96,12 +100,14 @@ def inflections(word: str) -> set[str]:
         forms.update({word + "d", word[:-2] + "ying"})
     elif word[-1] == "e":
         forms.update({word + "d", word[:-1] + "ing"})
+    elif (len(word) <= 4 and word[-1] not in _VOWELS | {"w", "x", "y"}
+          and word[-2] in _VOWELS and word[-3] not in _VOWELS
+          and sum(c in _VOWELS for c in word) == 1):
+        # one short stressed syllable doubles its last consonant (stab -> stabbed,
+        # stabbing), and only then: `scar` must not find `scared`
+        forms.update({word + word[-1] + "ed", word + word[-1] + "ing"})
     else:
         forms.update({word + "ing"} | (set() if stem_y else {word + "ed"}))
-        # a short stressed syllable doubles its last consonant: stab -> stabbed, stabbing
-        if (len(word) <= 4 and word[-1] not in _VOWELS | {"w", "x", "y"}
-                and word[-2] in _VOWELS and word[-3] not in _VOWELS):
-            forms.update({word + word[-1] + "ed", word + word[-1] + "ing"})
     return forms
 
 
@@ -125,6 +131,16 @@ LEAD_VERB_FORMS: dict[str, tuple[str, ...]] = {
     "lose": ("loses", "losing", "lost"), "win": ("wins", "winning", "won"),
     "spread": ("spreads", "spreading"), "delete": ("deletes", "deleting", "deleted"),
     "cover": ("covers", "covering", "covered"), "say": ("says", "saying", "said"),
+    "check": ("checks", "checking", "checked"), "pay": ("pays", "paying", "paid"),
+    "find": ("finds", "finding", "found"), "watch": ("watches", "watching", "watched"),
+    "pretend": ("pretends", "pretending", "pretended"), "ask": ("asks", "asking", "asked"),
+    "bring": ("brings", "bringing", "brought"), "post": ("posts", "posting", "posted"),
+    "share": ("shares", "sharing", "shared"), "pick": ("picks", "picking", "picked"),
+    "come": ("comes", "coming", "came"), "look": ("looks", "looking", "looked"),
+    "talk": ("talks", "talking", "talked"), "start": ("starts", "starting", "started"),
+    "see": ("sees", "seeing", "saw"), "run": ("runs", "running", "ran"),
+    "bet": ("bets", "betting"), "cut": ("cuts", "cutting"), "hurt": ("hurts", "hurting"),
+    "block": ("blocks", "blocking", "blocked"), "add": ("adds", "adding", "added"),
 }
 
 

@@ -6,6 +6,11 @@ wording, including concerns phrased without the obvious keyword. `holdout_lines_
 later from another author who never saw the library (about a third of its concerns without
 the keyword); the library caught 86% of it, and the gaps it showed steered library release
 2026.12.0, so both files now guard against regressions rather than estimate recall.
+
+The `*_unmet` sets show where the keyword stage stands against the 95% target: lines with the
+keyword are caught 97-99%, lines without it 58-80%. Short anchors written for indirect
+wording (2026.12.1) caught 0-2 more of 30-45 fresh indirect lines per author: pupils describe
+a concern in words nobody repeats, which a phrase list cannot enumerate.
 """
 from __future__ import annotations
 
@@ -51,14 +56,20 @@ def test_innocent_uses_of_trigger_words_are_reported_for_the_model_to_judge(matc
 
 
 UNMET_FLOORS = {
-    # Mirrors the evaluation mix (330 concerns, one in six without the obvious keyword; 60
-    # innocent lines), by an author who never saw the library. Library 2026.12.0 rounds 1-2
-    # caught 90.9% of it (96.4% of keyword lines, 64% of the rest); round 3 and the despaced
-    # reading, partly steered by its misses, took it to 94.2%.
-    "holdout_3_unmet.jsonl": 0.93,
-    # The same mix by another unseen author, written after round 3: 87.3% before round 4
-    # (96.4% of keyword lines, 42% of the rest), 88.8% after it and the capital-I rule.
-    "holdout_4_unmet.jsonl": 0.88,
+    # Each mirrors the evaluation mix (330 concerns, one in six without the obvious keyword;
+    # 60 innocent lines) and was written by an author who never saw the library.
+    # Library 2026.12.0 rounds 1-2 caught 90.9% of this one; it steered round 3 and the
+    # despaced reading, and its themes steered 2026.12.1's anchors (now 97.0%).
+    "holdout_3_unmet.jsonl": 0.96,
+    # Written after round 3: 87.3% before round 4; its themes steered 2026.12.1 (now 97.3%).
+    "holdout_4_unmet.jsonl": 0.96,
+    # Written before 2026.12.1 and not shown to its authors: 93.6% and 89.7% before it,
+    # 96.1% and 90.9% after. Their seven keyword-line misses then got rows (96.7%, 93.0%).
+    "holdout_5a_unmet.jsonl": 0.96,
+    "holdout_5b_unmet.jsonl": 0.92,
+    # Written while 2026.12.1 was being built and measured once, after it froze: 92.1%
+    # (98.2% of keyword lines, 62% of the rest). The cleanest estimate we hold.
+    "holdout_5c_unmet.jsonl": 0.92,
 }
 
 
