@@ -113,8 +113,8 @@ def inflections(word: str) -> set[str]:
 
 #: The verbs that most often lead a phrase (`feel like a burden`, `want to disappear`, `get
 #: him after school`), with the forms pupils write them in (`felt like a burden`, `getting
-#: him after school`). Only these: inflecting every first word grew the automaton by a third
-#: for a third of a point of recall.
+#: him after school`). Only these, and not for broad triggers: inflecting every first word
+#: grew the automaton by a third for a third of a point of recall.
 LEAD_VERB_FORMS: dict[str, tuple[str, ...]] = {
     "feel": ("feels", "feeling", "felt"), "want": ("wants", "wanting", "wanted"),
     "get": ("gets", "getting", "got"), "go": ("goes", "going", "went"),
