@@ -127,7 +127,9 @@ class Matcher:
         fragments: list[int] = []
         for end, keys in self._main.iter(words):
             if keys is _FRAGMENT:
-                fragments.append(end)
+                # its last letter, not the space after it: that space may be the batch's
+                # padding, which a text whose fold changed lengths has no map for
+                fragments.append(end - 1)
                 continue
             for key in keys:
                 firsts.append(end - key.reach)

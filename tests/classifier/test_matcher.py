@@ -127,3 +127,11 @@ def test_an_empty_batch_finds_nothing(small_library):
     """Regression: an empty batch split into one empty view and recursed for ever."""
     assert Matcher.for_library(small_library).find_many([]) == []
     assert Matcher.for_library(small_library).find_many([""]) == [[]]
+
+
+@pytest.mark.parametrize("text", ["sel f harm \u200d ew", "🏳️\u200d🌈 ew", "café sel f harm ew"])
+def test_an_ocr_piece_that_ends_a_refolded_text_is_read_despaced(small_library, text):
+    """Regression: a two-letter piece at the very end of a text whose fold changed its length
+    (an invisible joiner, an emoji, an accent) pointed past the text's map and raised."""
+    hits = Matcher.for_library(small_library).find(text)
+    assert [text[h.start:h.end] for h in hits] == (["sel f harm"] if "harm" in text else [])
