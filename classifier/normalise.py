@@ -51,6 +51,18 @@ _ELL, _CAP_A, _ZERO, _NINE = ord("l"), ord("A"), ord("0"), ord("9")
 _INVISIBLE = {0x00AD, 0x034F, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
 
 
+# Pupils code drugs, weapons and adult content in emoji (a leaf, a pill, a snowflake): each
+# emoji or pictograph reads as a word of its own that no one types, so that a library phrase
+# can be one emoji (or several) and match with whole-word boundaries. Symbols below the
+# arrows block (currency, ©, °) stay separators.
+_FIRST_EMOJI = 0x2190
+
+
+def symbol_word(cp: int) -> str:
+    """The word an emoji reads as: `zz` and its code point in the letters g-v, space-padded."""
+    return " zz" + "".join(chr(ord("g") + int(d, 16)) for d in f"{cp:x}") + " "
+
+
 class _FoldTable(dict):
     """A `str.translate` table for non-ASCII text, filled lazily one code point at a time:
     NFKC compatibility forms (fullwidth, ligatures, styled letters), accents dropped,
@@ -62,6 +74,8 @@ class _FoldTable(dict):
             out = chr(ASCII_TABLE[cp])
         elif cp in _INVISIBLE or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
             out = ""
+        elif cp >= _FIRST_EMOJI and unicodedata.category(ch) == "So":
+            out = symbol_word(cp)
         else:
             low = ch.lower()
             out = HOMOGLYPHS.get(low) or HOMOGLYPHS.get(ch)

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -55,11 +56,16 @@ class Exclusion:
     reason: str
 
 
+def _is_symbol(phrase: str) -> bool:
+    """One emoji is a whole coded word in chat (a leaf for cannabis, a pill), unlike one letter."""
+    return len(phrase) == 1 and unicodedata.category(phrase) == "So"
+
+
 def _clean_phrase(raw: object, where: str) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise PhraseLibraryError(f"{where}: phrase must be a non-empty string")
     phrase = " ".join(raw.casefold().split())
-    if len(phrase) < 2:
+    if len(phrase) < 2 and not _is_symbol(phrase):
         raise PhraseLibraryError(f"{where}: phrase {raw!r} is too short to match safely")
     return phrase
 

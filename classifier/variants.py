@@ -112,9 +112,10 @@ def inflections(word: str) -> set[str]:
 
 
 #: The verbs that most often lead a phrase (`feel like a burden`, `want to disappear`, `get
-#: him after school`), with the forms pupils write them in (`felt like a burden`, `getting
-#: him after school`). Only these, and not for broad triggers: inflecting every first word
-#: grew the automaton by a third for a third of a point of recall.
+#: him after school`, `break his jaw`), with the forms pupils write them in (`felt like a
+#: burden`, `getting him after school`, `breaking his jaw`). Only these, and not for broad
+#: triggers: inflecting every first word grew the automaton by a third for a third of a point
+#: of recall; this list costs under a twentieth.
 LEAD_VERB_FORMS: dict[str, tuple[str, ...]] = {
     "feel": ("feels", "feeling", "felt"), "want": ("wants", "wanting", "wanted"),
     "get": ("gets", "getting", "got"), "go": ("goes", "going", "went"),
@@ -141,6 +142,20 @@ LEAD_VERB_FORMS: dict[str, tuple[str, ...]] = {
     "see": ("sees", "seeing", "saw"), "run": ("runs", "running", "ran"),
     "bet": ("bets", "betting"), "cut": ("cuts", "cutting"), "hurt": ("hurts", "hurting"),
     "block": ("blocks", "blocking", "blocked"), "add": ("adds", "adding", "added"),
+    "break": ("breaks", "breaking", "broke"), "blank": ("blanks", "blanking", "blanked"),
+    "freeze": ("freezes", "freezing", "froze"), "move": ("moves", "moving", "moved"),
+    "carry": ("carries", "carrying", "carried"), "deal": ("deals", "dealing", "dealt"),
+    "hit": ("hits", "hitting"), "punch": ("punches", "punching", "punched"),
+    "kick": ("kicks", "kicking", "kicked"), "smash": ("smashes", "smashing", "smashed"),
+    "beat": ("beats", "beating"), "throw": ("throws", "throwing", "threw"),
+    "grab": ("grabs", "grabbing", "grabbed"), "shoot": ("shoots", "shooting", "shot"),
+    "follow": ("follows", "following", "followed"), "film": ("films", "filming", "filmed"),
+    "drop": ("drops", "dropping", "dropped"), "hold": ("holds", "holding", "held"),
+    "lend": ("lends", "lending", "lent"), "borrow": ("borrows", "borrowing", "borrowed"),
+    "owe": ("owes", "owing", "owed"), "drink": ("drinks", "drinking", "drank"),
+    "smoke": ("smokes", "smoking", "smoked"), "fight": ("fights", "fighting", "fought"),
+    "jump": ("jumps", "jumping", "jumped"), "ignore": ("ignores", "ignoring", "ignored"),
+    "laugh": ("laughs", "laughing", "laughed"), "call": ("calls", "calling", "called"),
 }
 
 

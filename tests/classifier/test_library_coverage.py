@@ -7,10 +7,14 @@ later from another author who never saw the library (about a third of its concer
 the keyword); the library caught 86% of it, and the gaps it showed steered library release
 2026.12.0, so both files now guard against regressions rather than estimate recall.
 
-The `*_unmet` sets show where the keyword stage stands against the 95% target: lines with the
-keyword are caught 97-99%, lines without it 58-80%. Short anchors written for indirect
-wording (2026.12.1) caught 0-2 more of 30-45 fresh indirect lines per author: pupils describe
-a concern in words nobody repeats, which a phrase list cannot enumerate.
+The `holdout_mix_*` sets mirror the evaluation mix (330 or 451 concerns, one in six without
+the obvious keyword, plus innocent lines), each by an author who never saw the library.
+`EVALUATION_MIX` records what the library caught of each when it was first measured, before
+any of its misses steered a row: those are the honest estimates of recall on unseen text.
+Lines with the keyword are caught 98-99%; lines without it 64-90%, because pupils describe a
+concern in words nobody repeats. `pool_lines.jsonl` holds 3,300 concerns (over half without
+the keyword) from ten more authors, written to find the situations the library missed; its
+misses steered release 2026.12.2.
 """
 from __future__ import annotations
 
@@ -55,29 +59,59 @@ def test_innocent_uses_of_trigger_words_are_reported_for_the_model_to_judge(matc
     assert sum(bool(matcher.find(t)) for t in innocent) >= len(innocent) // 2
 
 
-UNMET_FLOORS = {
-    # Each mirrors the evaluation mix (330 concerns, one in six without the obvious keyword;
-    # 60 innocent lines) and was written by an author who never saw the library.
-    # Library 2026.12.0 rounds 1-2 caught 90.9% of this one; it steered round 3 and the
-    # despaced reading, and its themes steered 2026.12.1's anchors (now 97.6%).
-    "holdout_3_unmet.jsonl": 0.97,
-    # Written after round 3: 87.3% before round 4; its themes steered 2026.12.1 (now 97.6%).
-    "holdout_4_unmet.jsonl": 0.97,
-    # Written before 2026.12.1 and not shown to its authors: 93.6% and 89.7% before it,
-    # 96.1% and 90.9% after. Their misses then steered rows (now 97.3%, 94.8%).
-    "holdout_5a_unmet.jsonl": 0.97,
-    "holdout_5b_unmet.jsonl": 0.94,
-    # Written while 2026.12.1 was being built, and after it froze: measured clean at 92.1%
-    # and 92.7% (97-98% of keyword lines, 62% and 73% of the rest). Their keyword-line
-    # misses then got rows (now 93.6%, 95.2%).
-    "holdout_5c_unmet.jsonl": 0.93,
-    "holdout_5d_unmet.jsonl": 0.95,
+# Recall on genuine concerns when each set was first measured (library version), before its
+# misses steered any row. Every set has steered rows since, so the test is only a floor.
+EVALUATION_MIX = {
+    "holdout_mix_3.jsonl": ("2026.12.0", 0.909),
+    "holdout_mix_4.jsonl": ("2026.12.0", 0.873),
+    "holdout_mix_5a.jsonl": ("2026.12.1", 0.961),
+    "holdout_mix_5b.jsonl": ("2026.12.1", 0.909),
+    "holdout_mix_5c.jsonl": ("2026.12.1", 0.921),
+    "holdout_mix_5d.jsonl": ("2026.12.1", 0.927),
+    "holdout_mix_5e.jsonl": ("2026.12.1", 0.955),
+    "holdout_mix_5f.jsonl": ("2026.12.1", 0.955),
+    "holdout_mix_5g.jsonl": ("2026.12.1", 0.938),
+    "holdout_mix_5h.jsonl": ("2026.12.1", 0.942),
+    "holdout_mix_5j.jsonl": ("2026.12.1", 0.921),
+    "holdout_mix_5i.jsonl": ("2026.12.2", 0.987),
+    "holdout_mix_5k.jsonl": ("2026.12.2", 0.973),
 }
+MIX_FLOOR = 0.97
 
 
-@pytest.mark.parametrize("name", sorted(UNMET_FLOORS))
-def test_unmet_holdouts_stay_above_their_floor(matcher, name):
-    """The 95% target is not met on these yet: the floors only stop them slipping back."""
-    rows = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+def _recall(matcher: Matcher, rows: list[dict]) -> float:
     genuine = [r["text"] for r in rows if r["label"] != "none"]
-    assert sum(bool(matcher.find(t)) for t in genuine) / len(genuine) >= UNMET_FLOORS[name]
+    return sum(bool(hits) for hits in matcher.find_many(genuine)) / len(genuine)
+
+
+@pytest.mark.parametrize("name", sorted(EVALUATION_MIX))
+def test_evaluation_mix_sets_stay_above_the_floor(matcher, name):
+    rows = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+    assert _recall(matcher, rows) >= MIX_FLOOR
+
+
+def test_every_evaluation_mix_set_has_a_recorded_clean_figure():
+    assert set(EVALUATION_MIX) == {p.name for p in DATA.glob("holdout_mix_*.jsonl")}
+
+
+POOL = [json.loads(line) for line in
+        (DATA / "pool_lines.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("author", sorted({r["author"] for r in POOL}))
+def test_pool_lines_of_every_author_stay_caught(matcher, author):
+    """Their misses steered 2026.12.2: a row removed or a matcher rule broken shows here."""
+    assert _recall(matcher, [r for r in POOL if r["author"] == author]) >= 0.97
+
+
+EVERYDAY = [json.loads(line)["text"] for line in
+            (DATA / "everyday_lines.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_everyday_pupil_text_stays_mostly_quiet(matcher):
+    """2,968 ordinary lines (chat, searches, homework, web pages, OCR'd screens) by two authors.
+    Every hit uploads a screenshot for the model to judge, so rows that are ordinary talk
+    cost privacy and review time: 13.2% of these lines hit with 2026.12.1, 13.3% with
+    2026.12.2 (whose 2,164 new rows were checked against them)."""
+    hit = sum(bool(hits) for hits in matcher.find_many(EVERYDAY))
+    assert hit / len(EVERYDAY) <= 0.15

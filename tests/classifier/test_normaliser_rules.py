@@ -39,6 +39,8 @@ OBFUSCATIONS = [
     ("inflection: third person", "he plugs for them", "plug", "plugs"),
     ("a leading common verb in another form", "i just wanted to die", "want to die",
      "wanted to die"),
+    ("a leading violent verb in another form", "on god im breaking his jaw", "break his jaw",
+     "breaking his jaw"),
     ("ocr split word", "got some pin gers", "pingers", "pin gers"),
     ("ocr split stem", "sui cidal thoughts", "suicid", "sui cidal"),
     ("my self", "i will kill my self", "kill myself", "kill my self"),
@@ -49,6 +51,9 @@ OBFUSCATIONS = [
     ("ocr leaves a lone letter", "sel f harm again", "self harm", "sel f harm"),
     ("ocr breaks and swaps I for l", "i will ki ll mys eIf", "kill myself", "ki ll mys eIf"),
     ("run together, and the word goes on", "killmyselfnow", "kill myself", "killmyselfnow"),
+    ("an emoji is a word", "anyone got 🍃? tryna get lifted", "🍃", "🍃"),
+    ("an emoji among emoji and letters", "had a🍃🍃😂 before form", "🍃", "🍃"),
+    ("emoji with a variation selector", "who's got the 💊❄️ for sat", "💊❄️", "💊❄"),
 ]
 
 
@@ -75,6 +80,8 @@ NEAR_MISSES = [
     ("a short phrase is not matched run together", "ihateyou", "hate you"),
     ("a run-together phrase must start a word", "omgkillmyself", "kill myself"),
     ("an l among capitals is read as I", "FAlL", "fall"),
+    ("another emoji is another word", "a 🌿 in the garden", "🍃"),
+    ("one emoji of a pair is not the pair", "snow ❄️ today", "💊❄️"),
 ]
 
 
