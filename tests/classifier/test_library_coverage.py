@@ -80,6 +80,9 @@ EVALUATION_MIX = {
     "holdout_mix_5m.jsonl": ("2026.12.3", 0.962),
     "holdout_mix_5n.jsonl": ("2026.12.3", 0.973),
     "holdout_mix_5o.jsonl": ("2026.12.3", 0.946),
+    "holdout_mix_5p.jsonl": ("2026.12.4", 0.966),
+    "holdout_mix_5q.jsonl": ("2026.12.4", 0.951),
+    "holdout_mix_5r.jsonl": ("2026.12.4", 0.964),
 }
 MIX_FLOOR = 0.97
 
@@ -119,9 +122,11 @@ EVERYDAY = [json.loads(line)["text"] for line in
 
 
 def test_everyday_pupil_text_stays_mostly_quiet(matcher):
-    """2,968 ordinary lines (chat, searches, homework, web pages, OCR'd screens) by two authors.
-    Every hit uploads a screenshot for the model to judge, so rows that are ordinary talk
-    cost privacy and review time: 13.2% of these lines hit with 2026.12.1, 13.3% with
-    2026.12.2 (whose 2,164 new rows were checked against them)."""
+    """4,422 ordinary lines (chat, searches, homework, web pages, OCR'd screens) by three
+    authors. Every hit uploads a screenshot for the model to judge, so rows that are ordinary
+    talk cost privacy and review time: 13.6% of these lines hit with 2026.12.1 and 13.7% with
+    2026.12.4. Rows were vetted against the first two authors' lines; on the third author's,
+    never used for vetting, the 4,261 rows added since 2026.12.1 moved the rate from 14.4%
+    to 14.5%."""
     hit = sum(bool(hits) for hits in matcher.find_many(EVERYDAY))
     assert hit / len(EVERYDAY) <= 0.15
