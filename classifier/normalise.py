@@ -58,6 +58,11 @@ _INVISIBLE = {0x00AD, 0x034F, 0x180E, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
 _FIRST_EMOJI = 0x2190
 
 
+def is_emoji(ch: str) -> bool:
+    """A character that reads as a word of its own (see `symbol_word`)."""
+    return ord(ch) >= _FIRST_EMOJI and unicodedata.category(ch) == "So"
+
+
 def symbol_word(cp: int) -> str:
     """The word an emoji reads as: `zz` and its code point in the letters g-v, space-padded."""
     return " zz" + "".join(chr(ord("g") + int(d, 16)) for d in f"{cp:x}") + " "
@@ -74,7 +79,7 @@ class _FoldTable(dict):
             out = chr(ASCII_TABLE[cp])
         elif cp in _INVISIBLE or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
             out = ""
-        elif cp >= _FIRST_EMOJI and unicodedata.category(ch) == "So":
+        elif is_emoji(ch):
             out = symbol_word(cp)
         else:
             low = ch.lower()

@@ -12,7 +12,6 @@ import csv
 import hashlib
 import json
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from classifier.normalise import is_emoji
 from classifier.paths import phrases_dir
 from classifier.taxonomy import CATEGORY_IDS, category, check_severity
 
@@ -56,16 +56,12 @@ class Exclusion:
     reason: str
 
 
-def _is_symbol(phrase: str) -> bool:
-    """One emoji is a whole coded word in chat (a leaf for cannabis, a pill), unlike one letter."""
-    return len(phrase) == 1 and unicodedata.category(phrase) == "So"
-
-
 def _clean_phrase(raw: object, where: str) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise PhraseLibraryError(f"{where}: phrase must be a non-empty string")
     phrase = " ".join(raw.casefold().split())
-    if len(phrase) < 2 and not _is_symbol(phrase):
+    # one emoji is a whole coded word in chat (a leaf for cannabis, a pill); one letter is not
+    if len(phrase) < 2 and not is_emoji(phrase):
         raise PhraseLibraryError(f"{where}: phrase {raw!r} is too short to match safely")
     return phrase
 

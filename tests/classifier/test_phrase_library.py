@@ -59,6 +59,7 @@ def test_example_overlay_shipped_with_the_library_is_valid():
     ({"add": [{"phrase": "x y", "severity": 3}]}, "needs phrase, category"),
     ({"remove": []}, "must be a mapping"),
     ({"add": [{"phrase": "x", "category": "violence", "severity": 3}]}, "too short"),
+    ({"add": [{"phrase": "©", "category": "violence", "severity": 3}]}, "too short"),
 ])
 def test_bad_overlays_are_refused_with_a_reason(small_library_dir, overlay, message):
     with pytest.raises(PhraseLibraryError, match=message):
