@@ -11,10 +11,11 @@ The `holdout_mix_*` sets mirror the evaluation mix (330 or 451 concerns, one in 
 the obvious keyword, plus innocent lines), each by an author who never saw the library.
 `EVALUATION_MIX` records what the library caught of each when it was first measured, before
 any of its misses steered a row: those are the honest estimates of recall on unseen text.
-Lines with the keyword are caught 98-99%; lines without it 64-90%, because pupils describe a
-concern in words nobody repeats. `pool_lines.jsonl` holds 3,300 concerns (over half without
-the keyword) from ten more authors, written to find the situations the library missed; its
-misses steered release 2026.12.2.
+The nine 451-concern sets average 96.4% at their first measurement (2026.12.2-2026.12.4):
+lines with the keyword 96-100%, lines without it 79-94%, because pupils describe a concern
+in words nobody repeats. `pool_lines.jsonl` holds 5,610 concerns (about half without the
+keyword) from seventeen more authors, written to find the situations the library missed;
+their misses steered releases 2026.12.2-2026.12.4.
 """
 from __future__ import annotations
 
